@@ -1,0 +1,123 @@
+"""Replay: rebuilding analytics from offset zero, against a bare aiokafka consumer reading the same log."""
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+
+from bench.stats import Timing, peak_rss_mb
+from onestop.analytics.app import MIGRATIONS
+from onestop.analytics.rebuild import rebuild_into
+from onestop.analytics.settings import AnalyticsSettings
+from onestop.contracts import EventEnvelope, encode_envelope
+from onestop.contracts.events.common import Channel, NeedKind
+from onestop.contracts.events.contacts import ContactReceived, Need
+from onestop.contracts.events.routing import ContactAssessed
+from onestop.contracts.topics import ALL_TOPICS
+from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, drop_database, open_service_database
+from onestop.servicekit.topics_admin import ensure_topics
+
+
+async def publish_log(bootstrap: str, namespace: str, events: int) -> None:
+    """`events` events, half contacts and half their assessments, spread over a month."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    try:
+        pending = []
+        for n in range(events // 2):
+            contact_id, need_id = uuid.uuid4(), uuid.uuid4()
+            at = start + timedelta(seconds=n * 7)
+            channel = (Channel.WEB, Channel.TELEPHONE, Channel.APP)[n % 3]
+            for event in (
+                ContactReceived(
+                    contact_id=contact_id,
+                    channel=channel,
+                    received_at=at,
+                    needs=(Need(need_id=need_id, kind=NeedKind.REPORT_PROBLEM, service_code="587"),),
+                ),
+                ContactAssessed(
+                    contact_id=contact_id,
+                    need_id=need_id,
+                    assessed_at=at,
+                    channel=channel,
+                    service_area="street_cleaning",
+                    avoidable=n % 4 == 0,
+                ),
+            ):
+                record = encode_envelope(EventEnvelope.wrap(event, source="/bench"))
+                pending.append(
+                    await producer.send(
+                        event.topic.qualified(namespace),
+                        value=record.value,
+                        key=record.key,
+                        headers=list(record.headers),
+                    )
+                )
+            if len(pending) >= 5000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def bare_read(bootstrap: str, namespace: str) -> Timing:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=5000)
+    await consumer.start()
+    timing = Timing()
+    try:
+        await consumer._client.force_metadata_update()
+        names = [t.qualified(namespace) for t in ALL_TOPICS]
+        partitions = [TopicPartition(n, p) for n in names for p in (consumer.partitions_for_topic(n) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        total = sum(ends.values())
+        started = time.perf_counter()
+        while timing.count < total:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                timing.count += len(records)
+        timing.seconds = time.perf_counter() - started
+    finally:
+        await consumer.stop()
+    return timing
+
+
+async def run(bootstrap: str, server_url: str, events: int) -> dict[str, object]:
+    namespace = f"bench{uuid.uuid4().hex[:8]}."
+    await ensure_topics(bootstrap, namespace)
+    await publish_log(bootstrap, namespace, events)
+    settings = AnalyticsSettings(
+        kafka_bootstrap_servers=bootstrap,
+        database_url=server_url,
+        topic_namespace=namespace,
+        database=f"bench_analytics_{uuid.uuid4().hex[:8]}",
+    )
+    pool = await open_service_database(server_url, settings.database_name, [SERVICEKIT_MIGRATIONS, MIGRATIONS])
+    try:
+        bare = await bare_read(bootstrap, namespace)
+        rebuild = Timing()
+        started = time.perf_counter()
+        rebuild.count = await rebuild_into(pool, settings, "facts_bench")
+        rebuild.seconds = time.perf_counter() - started
+        return {
+            "events": events,
+            "analytics_rebuild": rebuild.summary(),
+            "bare_aiokafka_consumer": bare.summary(),
+            "ratio_to_bare": round(rebuild.per_second / bare.per_second, 3) if bare.per_second else None,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+    finally:
+        await pool.close()
+        await drop_database(server_url, settings.database_name)
+        from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([n for n in await admin.list_topics() if n.startswith(namespace)])
+        finally:
+            await admin.close()

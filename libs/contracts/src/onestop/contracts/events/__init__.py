@@ -1,0 +1,1 @@
+"""The event catalogue, one module per area. `onestop.contracts.catalogue` lists them all."""

@@ -1,0 +1,1 @@
+"""Reference data every service shares: the service catalogue."""

@@ -1,0 +1,1 @@
+"""Operating onestop: the `onestop` command, the local trace viewer and the demo."""

@@ -1,0 +1,238 @@
+"""`onestop`: the operations command line.
+
+onestop status                      health of every service, consumer lag per group
+onestop dlq list [--group cases]    what is in the dead-letter topics, and why
+onestop dlq redrive --group cases   send dead letters back to their original topic
+onestop rebuild cases               rebuild a service's projections from the log
+onestop erase-customer ID --basis   erase a customer (their personal data becomes unreadable)
+onestop token --scope cases:read    a development token for the APIs
+"""
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import httpx
+import typer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+
+from onestop.contracts import EventEnvelope, encode_envelope
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.customers import CustomerErased
+from onestop.servicekit.auth import mint_token
+from onestop.servicekit.personal_data import CustomerKeyring
+from onestop.servicekit.settings import ServiceSettings
+
+SERVICES = {"intake": 8001, "routing": 8002, "cases": 8003, "notify": 8004, "analytics": 8005}
+
+app = typer.Typer(help="Operate onestop.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Inspect and re-drive dead letters.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _settings() -> ServiceSettings:
+    return ServiceSettings(service_name="ops")
+
+
+@app.command()
+def status(host: str = "127.0.0.1") -> None:
+    """Health of every service and the lag of every consumer group."""
+    for service, port in SERVICES.items():
+        try:
+            answer = httpx.get(f"http://{host}:{port}/health", timeout=3)
+            state = answer.json().get("status", answer.status_code)
+        except httpx.HTTPError as exc:
+            state = f"unreachable ({type(exc).__name__})"
+        typer.echo(f"{service:<10} {state}")
+    typer.echo("")
+    for group, lag in asyncio.run(consumer_lag(_settings().kafka_bootstrap_servers)).items():
+        typer.echo(f"{group:<40} lag {lag}")
+
+
+async def consumer_lag(bootstrap: str) -> dict[str, int]:
+    """Messages each consumer group still has to read, summed over its partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        lags: dict[str, int] = {}
+        for group, *_ in await admin.list_consumer_groups():
+            committed = await admin.list_consumer_group_offsets(group)
+            if not committed:
+                continue
+            ends = await consumer.end_offsets(list(committed))
+            lags[group] = sum(max(ends[tp] - meta.offset, 0) for tp, meta in committed.items())
+        return dict(sorted(lags.items()))
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def _dlq_topic(group: str, namespace: str) -> str:
+    return contract_topics.dead_letter_topic(group).qualified(namespace)
+
+
+async def read_dead_letters(bootstrap: str, topic: str) -> list[object]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # the topic may be new to this client
+            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        for partition in partitions:  # settle the resets before comparing positions with the end
+            await consumer.position(partition)
+        ends = await consumer.end_offsets(partitions)
+        records: list[object] = []
+        while await _behind(consumer, ends):
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return True
+    return False
+
+
+@dlq_app.command("list")
+def dlq_list(group: Annotated[str, typer.Option(help="consumer group, e.g. cases")]) -> None:
+    """Every dead letter of a consumer group with its reason and origin."""
+    settings = _settings()
+    records = asyncio.run(
+        read_dead_letters(settings.kafka_bootstrap_servers, _dlq_topic(group, settings.topic_namespace))
+    )
+    for record in records:
+        headers = {k: v.decode(errors="replace") for k, v in record.headers}  # type: ignore[attr-defined]
+        typer.echo(
+            f"{record.offset:>6}  {headers.get('dlq_original_topic')}[{headers.get('dlq_original_partition')}]"  # type: ignore[attr-defined]
+            f"@{headers.get('dlq_original_offset')}  {headers.get('ce_type', '?')}  {headers.get('dlq_reason')}"
+        )
+    typer.echo(f"{len(records)} dead letters")
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(group: Annotated[str, typer.Option(help="consumer group, e.g. cases")]) -> None:
+    """Send every dead letter back to its original topic (after the cause is fixed)."""
+    settings = _settings()
+    count = asyncio.run(redrive(settings.kafka_bootstrap_servers, _dlq_topic(group, settings.topic_namespace)))
+    typer.echo(f"re-drove {count} messages")
+
+
+async def redrive(bootstrap: str, dlq_topic: str) -> int:
+    """Republish dead letters without their dlq_* headers; a redrive group remembers how far it got."""
+    consumer = AIOKafkaConsumer(
+        dlq_topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{dlq_topic}.redrive",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    sent = 0
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=2000)
+            if not batches:
+                return sent
+            for records in batches.values():
+                for record in records:
+                    headers = [(k, v) for k, v in record.headers if not k.startswith("dlq_")]
+                    original = dict(record.headers)[contract_topics.DLQ_ORIGINAL_TOPIC].decode()
+                    await producer.send_and_wait(original, value=record.value, key=record.key, headers=headers)
+                    sent += 1
+            await consumer.commit()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+@app.command()
+def rebuild(service: str) -> None:
+    """Rebuild a service's projections from the log (`python -m onestop.<service> rebuild`)."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", f"onestop.{service}", "rebuild"]))
+
+
+@app.command("erase-customer")
+def erase_customer(
+    customer_id: UUID,
+    basis: Annotated[str, typer.Option(help="the legal basis, e.g. 'UK GDPR Art. 17 request ref 123'")],
+) -> None:
+    """Shred the customer's key and publish their erasure; every service drops their personal data."""
+    settings = _settings()
+    event = CustomerErased(customer_id=customer_id, erased_at=datetime.now(UTC), legal_basis=basis)
+    envelope = EventEnvelope.wrap(event, source="/onestop/ops")
+
+    async def send() -> None:
+        if settings.personal_data_kek:
+            keyring = CustomerKeyring(
+                settings.kafka_bootstrap_servers, settings.personal_data_kek, settings.topic_namespace
+            )
+            await keyring.start()
+            try:
+                await keyring.erase(customer_id)
+            finally:
+                await keyring.stop()
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        await producer.start()
+        try:
+            record = encode_envelope(envelope)
+            await producer.send_and_wait(
+                event.topic.qualified(settings.topic_namespace),
+                value=record.value,
+                key=record.key,
+                headers=list(record.headers),
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    typer.echo(f"erasure of {customer_id} published as event {envelope.id}")
+
+
+@app.command("subject-access")
+def subject_access(customer_id: UUID, out: Annotated[str, typer.Option(help="where to write the JSON")] = "-") -> None:
+    """Everything the log holds about one customer, personal data opened, as JSON."""
+    from onestop.ops.subject_access import export
+
+    settings = _settings()
+    found = asyncio.run(
+        export(settings.kafka_bootstrap_servers, settings.topic_namespace, customer_id, settings.personal_data_kek)
+    )
+    text = json.dumps(found, indent=2)
+    if out == "-":
+        typer.echo(text)
+    else:
+        with open(out, "w") as file:
+            file.write(text)
+        typer.echo(f"{len(found['events'])} events about {customer_id} written to {out}")
+
+
+@app.command()
+def token(
+    scope: Annotated[list[str], typer.Option(help="repeat for several scopes")],
+    subject: str = "operator",
+    service_area: Annotated[list[str] | None, typer.Option(help="limit a back-office client")] = None,
+) -> None:
+    """A development token signed with the local secret (ONESTOP_AUTH_SECRET)."""
+    typer.echo(mint_token(subject, scope, service_areas=service_area or None))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,72 @@
+"""`make run`: the whole system on one machine, with demo data, and where to look.
+
+Starts, as separate supervised processes: the local trace viewer, the five services, the demo
+mail catcher, the demo back-office system and the demo traffic. Ctrl-C stops them all.
+"""
+
+import importlib.util
+import os
+import sys
+
+from onestop.localinfra.supervisor import Program, supervise
+
+SERVICES = {"intake": 8001, "routing": 8002, "cases": 8003, "notify": 8004, "analytics": 8005}
+TRACE_VIEWER = "http://127.0.0.1:4318"
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def programs() -> list[Program]:
+    python = sys.executable
+    found = [Program("traces", [python, "-m", "onestop.ops.traces"])]
+    for service in SERVICES:
+        if _module_exists(f"onestop.{service}.__main__"):
+            found.append(Program(service, [python, "-m", f"onestop.{service}"]))
+    demo = [
+        ("mail", "onestop.notify.mailcatcher"),
+        ("back-office", "onestop.ops.demo.back_office"),
+        ("traffic", "onestop.ops.demo.traffic"),
+    ]
+    for name, module in demo:
+        if _module_exists(module):
+            found.append(Program(name, [python, "-m", module]))
+    return found
+
+
+def banner(running: list[Program]) -> str:
+    names = {program.name for program in running}
+    lines = ["", "onestop is starting. Where to look:"]
+    for service, port in SERVICES.items():
+        if service in names:
+            lines.append(f"  {service:<10} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)")
+    if "analytics" in names:
+        lines.append(f"  dashboard  http://127.0.0.1:{SERVICES['analytics']}/dashboard")
+    if "intake" in names:
+        lines.append(f"  Open311    http://127.0.0.1:{SERVICES['intake']}/open311/v2/services.json")
+    if "cases" in names:
+        lines.append(f"  tracking   http://127.0.0.1:{SERVICES['cases']}/track/<reference>")
+    if "mail" in names:
+        lines.append("  sent mail  http://127.0.0.1:1080")
+    lines.append(f"  traces     {TRACE_VIEWER}")
+    lines.append("  operations `uv run onestop status`, `uv run onestop dlq list --group cases`")
+    lines.append("Ctrl-C stops everything.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    import asyncio
+
+    os.environ.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", TRACE_VIEWER)
+    running = programs()
+    print(banner(running), flush=True)
+    asyncio.run(supervise(running))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The transactional outbox: the database and Kafka never disagree.
+
+A service appends its events to `outbox` in the same transaction as the state change they describe.
+The relay publishes unpublished rows to Kafka in `position` order and then marks them published. A
+crash after publishing but before marking republishes the same event ids, which consumers drop
+through their inbox; nothing is lost and no effect happens twice.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+
+import asyncpg
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
+
+from onestop.contracts import EventEnvelope, encode_envelope
+from onestop.servicekit.database import Connection
+from onestop.servicekit.personal_data import seal_envelope
+from onestop.servicekit.telemetry import current_traceparent
+
+log = logging.getLogger(__name__)
+
+_RELAY_LOCK = 7_301_002  # only one relay per database publishes, so order per key holds
+
+
+async def append(connection: Connection, envelopes: Iterable[EventEnvelope], namespace: str = "") -> None:
+    """Queue events for publishing; call inside the transaction that records their effect."""
+    rows = []
+    traceparent = current_traceparent()
+    for envelope in envelopes:
+        if envelope.traceparent is None and traceparent is not None:
+            envelope = envelope.model_copy(update={"traceparent": traceparent})
+        envelope = await seal_envelope(envelope)
+        record = encode_envelope(envelope)
+        headers = json.dumps(record.headers_dict())
+        rows.append((envelope.id, envelope.data.topic.qualified(namespace), record.key, record.value, headers))
+    await connection.executemany(
+        "INSERT INTO outbox (event_id, topic, message_key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        rows,
+    )
+
+
+class OutboxRelay:
+    """Publishes the outbox to Kafka; run one per service instance, only one at a time does work."""
+
+    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch_size: int = 500, idle_wait: float = 0.05) -> None:
+        self.pool = pool
+        self.bootstrap = bootstrap
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self._producer: AIOKafkaProducer | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the relay there is something new, so it doesn't wait for its next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set; transient failures back off and retry."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                failures = 0
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, Exception) as exc:
+                failures += 1
+                delay = min(0.2 * 2 ** min(failures, 5), 5.0)
+                log.warning("outbox relay failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            if published == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
+                except TimeoutError:
+                    pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows in order; returns how many were published."""
+        assert self._producer is not None, "start() the relay first"
+        async with self.pool.acquire() as connection:
+            locked = await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK)
+            if not locked:
+                return 0
+            try:
+                rows = await connection.fetch(
+                    "SELECT position, topic, message_key, value, headers FROM outbox"
+                    " WHERE published_at IS NULL ORDER BY position LIMIT $1",
+                    self.batch_size,
+                )
+                if not rows:
+                    return 0
+                sends = []
+                for row in rows:
+                    headers = [(name, value.encode()) for name, value in json.loads(row["headers"]).items()]
+                    sends.append(
+                        await self._producer.send(
+                            row["topic"], value=row["value"], key=row["message_key"], headers=headers
+                        )
+                    )
+                await asyncio.gather(*sends)
+                await connection.execute(
+                    "UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])",
+                    [row["position"] for row in rows],
+                )
+                return len(rows)
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)

@@ -1,0 +1,115 @@
+"""OpenTelemetry for a service: one trace per contact journey, metrics, and JSON logs with trace ids.
+
+Trace context crosses Kafka in the W3C `traceparent` header (and the CloudEvents `ce_traceparent`
+attribute): a consumer's span is the child of the producer's, and whatever the handler publishes carries
+the consumer's span as its parent, so HTTP intake -> routing -> cases -> notify -> analytics is one trace.
+Spans are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (`make run` points it at the
+local trace viewer); otherwise they stay in the process.
+"""
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from onestop.servicekit.settings import ServiceSettings
+
+_propagator = TraceContextTextMapPropagator()
+_configured_for: str | None = None
+
+meter = metrics.get_meter("onestop")
+events_consumed = meter.create_counter("onestop.events.consumed", description="Events handled, by type and outcome")
+events_published = meter.create_counter("onestop.events.published", description="Events published, by type")
+processing_seconds = meter.create_histogram(
+    "onestop.event.processing.duration", unit="s", description="Time from delivery to the handler's return"
+)
+
+
+def setup_telemetry(
+    settings: ServiceSettings, *, extra_processor: SpanProcessor | None = None, json_logs: bool = True
+) -> TracerProvider:
+    """Install the tracer and meter providers once per process, and JSON logging with trace ids."""
+    global _configured_for
+    current = trace.get_tracer_provider()
+    if _configured_for is not None and isinstance(current, TracerProvider):
+        if extra_processor is not None:
+            current.add_span_processor(extra_processor)
+        return current
+    resource = Resource.create({"service.name": f"onestop-{settings.service_name}", "service.namespace": "onestop"})
+    provider = TracerProvider(resource=resource)
+    if settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), schedule_delay_millis=500))
+    if extra_processor is not None:
+        provider.add_span_processor(extra_processor)
+    trace.set_tracer_provider(provider)
+    metrics.set_meter_provider(MeterProvider(resource=resource))
+
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    if json_logs:
+        configure_json_logging(settings.service_name)
+    _configured_for = settings.service_name
+    return provider
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the active span, or None outside a recording span."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_from_traceparent(traceparent: str | None) -> Any:
+    return _propagator.extract({"traceparent": traceparent} if traceparent else {})
+
+
+def instrument_fastapi(app: Any) -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health")
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, with the trace and span of whatever was running."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_json_logging(service: str, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLogFormatter(service))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "faststream.access", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,52 @@
+"""Create onestop's topics on a broker, idempotently, with the partitions and retention contracts set."""
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
+
+from onestop.contracts.topics import ALL_TOPICS, Topic
+
+
+async def ensure_topics(bootstrap: str, namespace: str = "", topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
+    """Create any missing topic; returns the qualified names. Replication follows the cluster size."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        brokers = len((await admin.describe_cluster())["brokers"])
+        replication = min(3, brokers)
+        existing = set(await admin.list_topics())
+        wanted = {topic.qualified(namespace): topic for topic in topics}
+        missing = [
+            NewTopic(
+                name=name,
+                num_partitions=topic.partitions,
+                replication_factor=replication,
+                topic_configs=topic.config(),
+            )
+            for name, topic in wanted.items()
+            if name not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another service created them first
+            await _wait_for_leaders(admin, [t.name for t in missing])
+        return list(wanted)
+    finally:
+        await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], attempts: int = 50) -> None:
+    """A new topic is usable once every partition has a leader."""
+    for _ in range(attempts):
+        described = await admin.describe_topics(names)
+        if all(
+            t.get("error_code", 0) == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"topics {names} have no leaders yet")

@@ -1,0 +1,1 @@
+"""Analytics: NI14 and customer-service measures derived from the log, with a dashboard."""

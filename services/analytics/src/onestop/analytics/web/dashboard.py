@@ -1,0 +1,239 @@
+"""The monthly performance dashboard a council would publish: plain HTML and inline SVG, nothing fetched."""
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from onestop.analytics.adapters.measures import Filter
+from onestop.contracts.events.common import Channel
+from onestop.contracts.service_catalogue import service_catalogue
+
+STYLE = """
+body{font-family:"Helvetica Neue",Arial,sans-serif;margin:0;color:#0b0c0c;background:#f3f2f1}
+header{background:#0b0c0c;color:#fff;padding:1rem 2rem}header h1{margin:0;font-size:1.6rem}
+header p{margin:.3rem 0 0;color:#b1b4b6}main{padding:1.5rem 2rem;max-width:80rem}
+form{display:flex;gap:1rem;align-items:end;flex-wrap:wrap;margin-bottom:1.5rem}
+label{display:flex;flex-direction:column;font-weight:bold;font-size:.9rem}
+select,input,button{font-size:1rem;padding:.3rem .5rem;margin-top:.2rem}
+button{background:#00703c;color:#fff;border:0;padding:.45rem 1rem;cursor:pointer}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:1rem;margin-bottom:2rem}
+.card{background:#fff;padding:1rem;border-top:5px solid #b1b4b6}.card.good{border-color:#00703c}
+.card.bad{border-color:#d4351c}.card h2{font-size:.95rem;margin:0 0 .4rem}.card .value{font-size:2rem;font-weight:bold}
+.card .target{font-size:.85rem;color:#505a5f}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr));gap:1rem}
+section{background:#fff;padding:1rem}section h2{font-size:1.1rem;margin:0 0 .6rem}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem;border-bottom:1px solid #b1b4b6;font-size:.9rem}
+a{color:#1d70b8}footer{padding:1rem 2rem;color:#505a5f;font-size:.85rem}
+"""
+
+
+def _query(period: Filter, **extra: str | None) -> str:
+    params = {
+        "month": f"{period.start:%Y-%m}",
+        "service_area": period.service_area or "",
+        "channel": period.channel or "",
+    }
+    params.update({k: v for k, v in extra.items() if v})
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _card(
+    title: str, value: float | int | None, unit: str, target: float | None = None, higher_is_better: bool = True
+) -> str:
+    shown = "no figure" if value is None else f"{value:g}{unit}"
+    verdict, target_text = "", ""
+    if target is not None:
+        target_text = f"Target: {'at least' if higher_is_better else 'no more than'} {target:g}{unit}"
+        if value is not None:
+            good = value >= target if higher_is_better else value <= target
+            verdict = "good" if good else "bad"
+            target_text += " (met)" if good else " (not met)"
+    return (
+        f"<div class='card {verdict}'><h2>{escape(title)}</h2><div class='value'>{escape(shown)}</div>"
+        f"<div class='target'>{escape(target_text)}</div></div>"
+    )
+
+
+def _bars(title: str, data: Mapping[str, float | int | None], unit: str = "", link: Any = None, note: str = "") -> str:
+    items = [(k, v) for k, v in data.items() if v is not None]
+    if not items:
+        return f"<section><h2>{escape(title)}</h2><p>No figures for this period.</p></section>"
+    width, row, label_w = 600, 28, 250
+    top = max(float(v) for _, v in items) or 1.0
+    bars = []
+    for n, (label, value) in enumerate(items):
+        y = n * row
+        length = max(2.0, (width - label_w - 70) * float(value) / top)
+        words = str(label).replace("_", " ")
+        text = escape(words if len(words) <= 30 else words[:29] + "…")
+        style = " fill='#1d70b8' text-decoration='underline'" if link else ""
+        label_text = f"<text x='{label_w - 8}' y='{y + 17}' text-anchor='end' font-size='15'{style}>{text}</text>"
+        if link:  # an SVG link wraps the text it makes clickable
+            label_text = f"<a href='{escape(link(label))}'>{label_text}</a>"
+        bars.append(
+            f"{label_text}<rect x='{label_w}' y='{y + 4}' width='{length:.1f}' height='18' fill='#1d70b8'><title>{text}: {value:g}{unit}</title></rect>"
+            f"<text x='{label_w + length + 6:.1f}' y='{y + 17}' font-size='15'>{value:g}{unit}</text>"
+        )
+    height = row * len(items) + 6
+    svg = (
+        f"<svg role='img' aria-label='{escape(title)}' viewBox='0 0 {width} {height}' width='100%' "
+        f"xmlns='http://www.w3.org/2000/svg'>{''.join(bars)}</svg>"
+    )
+    return f"<section><h2>{escape(title)}</h2>{svg}{f'<p>{escape(note)}</p>' if note else ''}</section>"
+
+
+def _select(name: str, options: list[tuple[str, str]], chosen: str | None) -> str:
+    rendered = "".join(
+        f"<option value='{escape(value)}'{' selected' if value == (chosen or '') else ''}>{escape(label)}</option>"
+        for value, label in [("", "All"), *options]
+    )
+    return f"<select name='{name}' id='{name}'>{rendered}</select>"
+
+
+def _page(title: str, subtitle: str, body: str) -> str:
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><header><h1>{escape(title)}</h1>"
+        f"<p>{escape(subtitle)}</p></header><main>{body}</main><footer>Figures are counted from the council's "
+        "case log by event time; see the published definitions of each measure.</footer></body></html>"
+    )
+
+
+def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
+    m, t = figures["measures"], figures["targets"]
+    catalogue = service_catalogue()
+    areas = [(area.id, area.name) for area in catalogue.areas]
+    channels = [(c.value, c.value.replace("_", " ").capitalize()) for c in Channel]
+    form = (
+        f"<form method='get' action='/dashboard'><label for='month'>Month<input type='month' id='month' name='month' "
+        f"value='{period.start:%Y-%m}'></label><label for='service_area'>Service{_select('service_area', areas, period.service_area)}"
+        f"</label><label for='channel'>Channel{_select('channel', channels, period.channel)}</label>"
+        "<button type='submit'>Show</button></form>"
+    )
+    ni14, phone, f2f = m["avoidable_contact"], m["telephone"], m["face_to_face"]
+    wait = f2f["average_wait_seconds"]
+    cards = "".join(
+        [
+            _card(
+                "Avoidable contact (NI14)",
+                ni14["percent"],
+                "%",
+                t["avoidable_contact_max_percent"],
+                higher_is_better=False,
+            ),
+            _card(
+                "Resolved at first contact",
+                m["first_contact_resolution"]["percent"],
+                "%",
+                t["first_contact_resolution_min_percent"],
+            ),
+            _card("Self-service share", m["channel_mix"]["self_service_percent"], "%"),
+            _card(
+                "Calls abandoned",
+                phone["abandonment_percent"],
+                "%",
+                t["abandonment_max_percent"],
+                higher_is_better=False,
+            ),
+            _card(
+                "Calls answered in 20 seconds",
+                phone["answered_within_20s_percent"],
+                "%",
+                t["answered_in_20s_min_percent"],
+            ),
+            _card("Average speed of answer", phone["average_speed_of_answer_seconds"], " s"),
+            _card(
+                "Average wait at the one-stop shop",
+                round(wait / 60, 1) if wait is not None else None,
+                " min",
+                t["face_to_face_wait_max_seconds"] / 60,
+                higher_is_better=False,
+            ),
+            _card(
+                "Cases within the service standard",
+                m["sla_compliance"]["percent"],
+                "%",
+                t["sla_compliance_min_percent"],
+            ),
+            _card("Satisfied customers", m["satisfaction"]["percent"], "%", t["satisfaction_min_percent"]),
+            _card("Duplicate reports absorbed", m["duplicates_absorbed"]["reports_linked"], ""),
+        ]
+    )
+    drill = lambda category: f"/dashboard/ni14?{_query(period, category=category)}"  # noqa: E731
+    complaints = {
+        f"{stage.replace('_', ' ')} ({v['on_time']} on time, {v['late']} late)": v["started"]
+        for stage, v in sorted(m["complaints"]["by_stage"].items())
+    }
+    reasons: dict[str, int] = {}
+    for by_code in m["reasons_for_contact"]["by_month"].values():
+        for code, count in by_code.items():
+            reasons[code] = reasons.get(code, 0) + count
+    top_reasons = {
+        (catalogue.service(code).name if catalogue.service(code) else code): count  # type: ignore[union-attr]
+        for code, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:10]
+    }
+    charts = "".join(
+        [
+            _bars("Contacts by channel", m["channel_mix"]["by_channel"]),
+            _bars(
+                "Avoidable contact by reason (select a reason to see the contacts)",
+                {k: v["avoidable"] for k, v in ni14["by"]["category"].items()},
+                link=drill,
+                note=f"{ni14['avoidable']} of {ni14['contacts']} contacts were avoidable.",
+            ),
+            _bars(
+                "Avoidable contact by service (%)",
+                {k: v["percent"] for k, v in ni14["by"]["service_area"].items()},
+                "%",
+            ),
+            _bars(
+                "Cases within the service standard, by service (%)",
+                {k: v["percent"] for k, v in m["sla_compliance"]["by_service_area"].items()},
+                "%",
+            ),
+            _bars(f"Open cases by age on {period.end:%d %B %Y}", m["open_cases_by_age"]["bands"]),
+            _bars("Complaints by stage", complaints),
+            _bars("Top reasons for contact", top_reasons),
+        ]
+    )
+    scope = (
+        " · ".join(
+            x
+            for x in (
+                period.service_area and dict(areas).get(period.service_area),
+                period.channel and period.channel.replace("_", " "),
+            )
+            if x
+        )
+        or "All services and channels"
+    )
+    return _page(
+        f"Customer services performance: {period.start:%B %Y}",
+        scope,
+        form
+        + f"<div class='cards'>{cards}</div><div class='charts'>{charts}</div>"
+        + f"<p><a href='/dashboard/ni14?{escape(_query(period))}'>See every avoidable contact this month</a></p>",
+    )
+
+
+def render_drilldown(rows: list[dict[str, Any]], period: Filter, category: str | None) -> str:
+    body = "".join(
+        f"<tr><td>{r['received_at']:%d %b %H:%M}</td><td>{escape(str(r['channel']).replace('_', ' '))}</td>"
+        f"<td>{escape(str(r['service_area']).replace('_', ' '))}</td><td>{escape(str(r['category']).replace('_', ' '))}</td>"
+        f"<td>{escape(r['explanation'] or '')}</td><td><code>{str(r['contact_id'])[:8]}</code></td></tr>"
+        for r in rows
+    )
+    what = category.replace("_", " ") if category else "all reasons"
+    table = (
+        (
+            "<table><tr><th>When</th><th>Channel</th><th>Service</th><th>Reason</th><th>Why it counts</th>"
+            f"<th>Contact</th></tr>{body}</table>"
+        )
+        if rows
+        else "<p>No avoidable contacts for this selection.</p>"
+    )
+    return _page(
+        f"Avoidable contacts, {period.start:%B %Y}: {what}",
+        f"{len(rows)} contacts",
+        f"<p><a href='/dashboard?{escape(_query(period))}'>Back to the dashboard</a></p>{table}",
+    )

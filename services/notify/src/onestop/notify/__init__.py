@@ -1,0 +1,1 @@
+"""Notify: acknowledgements, progress and outcome messages, councillor and ward updates, feedback surveys."""

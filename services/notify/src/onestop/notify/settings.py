@@ -1,0 +1,30 @@
+"""The notify service's settings; shared ones come from ServiceSettings."""
+
+from pydantic import Field
+
+from onestop.servicekit.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    service_name: str = "notify"
+    notify_http_host: str = "127.0.0.1"
+    notify_http_port: int = 8004
+    notify_public_base_url: str = "http://127.0.0.1:8004"
+    # Email over SMTP (make run starts a local mail catcher on 1025).
+    notify_smtp_host: str = "127.0.0.1"
+    notify_smtp_port: int = 1025
+    notify_from_address: str = "Customer Services <customer.services@council.example>"
+    # SMS and letters through a GOV.UK Notify-compatible API; empty base URL disables those channels.
+    notify_govuk_base_url: str = ""
+    notify_govuk_api_key: str = ""
+    notify_webhook_secret: str = "onestop-development-webhook-secret"
+    # Staff alerts go to <role>.<service area>@<domain>.
+    notify_staff_email_domain: str = "council.example"
+    # Notifications raised for one contact within this many seconds go out as one acknowledgement.
+    notify_acknowledgement_grouping_seconds: float = Field(default=3.0, ge=0)
+    # Share of closed cases asked for feedback, per service area ("*" for the rest).
+    notify_feedback_sample_rates: dict[str, float] = Field(default_factory=lambda: {"*": 0.2})
+    notify_repair_follow_up_days: int = Field(default=42, ge=1)
+    notify_max_attempts: int = Field(default=6, ge=1)
+    notify_sender_interval_seconds: float = Field(default=0.2, gt=0)
+    notify_survey_secret: str = "onestop-development-survey-secret"

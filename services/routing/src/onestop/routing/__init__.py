@@ -1,0 +1,1 @@
+"""Routing: rules as data, hand-off decisions, duplicate and repeat detection, NI14 classification."""

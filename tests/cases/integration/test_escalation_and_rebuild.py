@@ -1,0 +1,88 @@
+"""Escalation at day 30 and day 60, exactly once across restarts and rebuilds; rebuilt equals live."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from onestop.cases.rebuild import rebuild
+from onestop.contracts import EventEnvelope
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.cases import CaseEscalated, EscalationReason
+from tests.cases.conftest import Clock, RunningCases
+from tests.cases.factories import routed
+from tests.support import eventually, publish_events, read_events
+
+pytestmark = pytest.mark.integration
+
+
+async def escalations(cases: RunningCases, total: int) -> list[EscalationReason]:
+    topic = contract_topics.CASES.qualified(cases.settings.topic_namespace)
+    events = await read_events(cases.settings.kafka_bootstrap_servers, topic, total, within=60)
+    return [e.data.reason for e in events if isinstance(e.data, CaseEscalated)]
+
+
+async def raised_count(cases: RunningCases) -> int | None:
+    async with cases.service.pool.acquire() as connection:
+        return await connection.fetchval("SELECT count(*) FROM case_summary") or None
+
+
+async def test_escalation_fires_once_at_day_30_and_once_at_day_60_even_after_restart_and_rebuild(
+    start_cases: Any,
+) -> None:
+    decision = routed(sla_days=200)
+    clock = Clock(decision.routed_at)
+    cases: RunningCases = await start_cases(clock)
+    await publish_events(
+        cases.settings.kafka_bootstrap_servers,
+        cases.settings.topic_namespace,
+        EventEnvelope.wrap(decision, source="/test"),
+    )
+    await eventually(lambda: raised_count(cases))
+
+    clock.now = decision.routed_at + timedelta(days=29)
+    assert await cases.service.sweep_escalations() == 0
+    clock.now = decision.routed_at + timedelta(days=30)
+    assert await cases.service.sweep_escalations() == 1
+    assert await cases.service.sweep_escalations() == 0, "day 30 fires once"
+
+    await cases.stop()
+    assert await rebuild(cases.settings) > 0
+    restarted: RunningCases = await start_cases(clock)
+    clock.now = decision.routed_at + timedelta(days=45)
+    assert await restarted.service.sweep_escalations() == 0, "not again after a restart and a rebuild"
+    clock.now = decision.routed_at + timedelta(days=60)
+    assert await restarted.service.sweep_escalations() == 1
+    assert await restarted.service.sweep_escalations() == 0
+
+    assert await escalations(restarted, 4) == [EscalationReason.AGED_30_DAYS, EscalationReason.AGED_60_DAYS]
+
+
+async def test_rebuilt_read_models_equal_the_live_ones(cases: RunningCases) -> None:
+    decisions = [routed() for _ in range(5)]
+    await publish_events(
+        cases.settings.kafka_bootstrap_servers,
+        cases.settings.topic_namespace,
+        *[EventEnvelope.wrap(d, source="/test") for d in decisions],
+    )
+
+    async def all_raised() -> bool:
+        return (await raised_count(cases) or 0) == 5
+
+    await eventually(all_raised)
+    await eventually(lambda: contacts_seen(cases, 0))
+
+    async def snapshot() -> list[Any]:
+        async with cases.service.pool.acquire() as connection:
+            rows = await connection.fetch("SELECT * FROM case_summary ORDER BY case_id")
+            contacts = await connection.fetch("SELECT * FROM customer_contacts ORDER BY contact_id")
+        return [dict(r) for r in rows] + [dict(r) for r in contacts]
+
+    live = await snapshot()
+    await rebuild(cases.settings)
+    assert await snapshot() == live
+
+
+async def contacts_seen(cases: RunningCases, at_least: int) -> bool:
+    async with cases.service.pool.acquire() as connection:
+        return (await connection.fetchval("SELECT count(*) FROM customer_contacts")) >= at_least

@@ -1,0 +1,136 @@
+"""The five services as separate processes: one connected trace per contact, and nothing lost, doubled
+or miscounted when services are killed mid-flow and poison messages arrive."""
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
+
+from onestop.contracts import topics as contract_topics
+from tests.e2e.conftest import System
+from tests.support import bearer, eventually, read_events
+
+pytestmark = pytest.mark.integration
+
+DESKTOP = bearer("contacts:write")
+STAFF = bearer("cases:read")
+ANALYST = bearer("analytics:read")
+
+
+def fly_tip(n: int, email: str) -> dict[str, Any]:
+    return {
+        "channel": "app",
+        "customer": {"name": f"Reporter {n}", "email": email},
+        "needs": [
+            {
+                "kind": "report_problem",
+                "service_code": "584",
+                "description": "Graffiti on the wall",
+                "location": {"latitude": 52.2 + n * 0.01, "longitude": -0.9},
+            }
+        ],
+    }
+
+
+async def test_one_contact_makes_one_trace_across_all_five_services(system: System) -> None:
+    async with httpx.AsyncClient(base_url=system.url("intake")) as intake:
+        response = await intake.post("/contacts", json=fly_tip(0, "tracer@example.org"), headers=DESKTOP)
+    assert response.status_code == 201
+
+    everyone = {"onestop-intake", "onestop-routing", "onestop-cases", "onestop-notify", "onestop-analytics"}
+
+    async def one_connected_trace() -> list[Any] | None:
+        """A trace with spans of all five services, every one of them hanging off a single root."""
+        for spans in list(system.spans.traces.values()):
+            ids = {span.span_id for span in spans}
+            roots = [span for span in spans if span.parent_span_id not in ids]
+            if everyone <= {span.service for span in spans} and len(roots) == 1:
+                return roots
+        return None
+
+    [root] = await eventually(one_connected_trace, within=120)
+    assert root.service == "onestop-intake"
+    assert root.name.startswith("POST /contacts")
+
+    # Personal data is sealed on the log (this system runs with a key-encryption key).
+    [contact] = await read_events(
+        system.env["KAFKA_BOOTSTRAP_SERVERS"], contract_topics.CONTACTS.qualified(system.namespace), 1
+    )
+    assert contact.data.customer.email is None and contact.data.customer.sealed  # type: ignore[attr-defined]
+
+
+async def test_no_contact_lost_or_doubled_when_services_are_killed_and_poison_arrives(system: System) -> None:
+    bootstrap, ns = system.env["KAFKA_BOOTSTRAP_SERVERS"], system.namespace
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        good_headers = [
+            ("ce_id", b"x"),
+            ("ce_source", b"/t"),
+            ("ce_type", b"onestop.contact.received"),
+            ("ce_specversion", b"1.0"),
+            ("ce_dataschema", b"urn:onestop:schema:onestop.contact.received:1"),
+            ("ce_correlationid", b"6f1c2a8e-3f47-4d5b-9a0e-2c7d7b1e9a10"),
+        ]
+        unknown = [(k, b"onestop.made.up" if k == "ce_type" else v) for k, v in good_headers]
+        for value, headers in ((b"{broken", good_headers), (b"{}", unknown), (b'{"contact_id": 7}', good_headers)):
+            await producer.send_and_wait(
+                contract_topics.CONTACTS.qualified(ns), value=value, key=b"poison", headers=headers
+            )
+    finally:
+        await producer.stop()
+
+    rng = random.Random(9)
+    submitted = 0
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=30) as intake:
+        for n in range(30):
+            if n in (8, 18):  # kill -9 a consuming service mid-flow, then bring it back
+                victim = rng.choice(["routing", "cases", "notify", "analytics"])
+                await system.kill(victim)
+                await system.start(victim)
+            response = await intake.post("/contacts", json=fly_tip(n + 1, f"resident{n}@example.org"), headers=DESKTOP)
+            assert response.status_code == 201, response.text
+            submitted += 1
+    for service in ("routing", "cases", "notify", "analytics"):
+        await system.healthy(service)
+
+    async with httpx.AsyncClient(base_url=system.url("cases")) as cases:
+
+        async def all_raised() -> int | None:
+            total = (await cases.get("/cases?limit=1", headers=STAFF)).json()["total"]
+            return total if total >= submitted else None
+
+        assert await eventually(all_raised, within=180) == submitted, "one case per contact, none lost, none doubled"
+
+    async def every_acknowledgement() -> list[str] | None:
+        sent = [str(m["To"]) for m in system.inbox.messages if "We have your request" in str(m["Subject"])]
+        return sent if len(sent) >= submitted else None
+
+    acknowledged = await eventually(every_acknowledgement, within=180)
+    await asyncio.sleep(2)
+    acknowledged = [str(m["To"]) for m in system.inbox.messages if "We have your request" in str(m["Subject"])]
+    assert sorted(acknowledged) == sorted(set(acknowledged)) and len(acknowledged) == submitted, (
+        "no duplicate notification"
+    )
+
+    async with httpx.AsyncClient(base_url=system.url("analytics")) as analytics:
+
+        async def counted() -> int | None:
+            figures = (await analytics.get("/measures/channel_mix", headers=ANALYST)).json()
+            return figures["contacts"] if figures["contacts"] >= submitted else None
+
+        assert await eventually(counted, within=120) == submitted, "analytics totals equal the ground truth"
+
+    for group in ("routing", "cases", "notify"):
+        dead = await read_events_raw(bootstrap, contract_topics.dead_letter_topic(group).qualified(ns), 3)
+        reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
+        assert any("not JSON" in r for r in reasons) and any("unknown event type" in r for r in reasons)
+
+
+async def read_events_raw(bootstrap: str, topic: str, count: int) -> list[Any]:
+    from tests.support import read_records
+
+    return await read_records(bootstrap, topic, count, within=60)

@@ -1,0 +1,54 @@
+"""The intake service running in-process against the real broker and a database of the test's own."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from onestop.intake.app import create_app
+from onestop.intake.settings import IntakeSettings
+from onestop.servicekit.database import drop_database
+
+
+@dataclass
+class RunningIntake:
+    client: httpx.AsyncClient
+    settings: IntakeSettings
+    app: Any
+
+
+@pytest.fixture
+async def start_intake(kafka_bootstrap: str, postgres_url: str, namespace: str) -> AsyncIterator[Callable[..., Any]]:
+    lifespans: list[Any] = []
+    databases: list[str] = []
+
+    async def start(**overrides: Any) -> RunningIntake:
+        settings = IntakeSettings(
+            kafka_bootstrap_servers=kafka_bootstrap,
+            database_url=postgres_url,
+            topic_namespace=namespace,
+            database=f"test_intake_{uuid.uuid4().hex[:10]}",
+            personal_data_kek="",
+            **overrides,
+        )
+        databases.append(settings.database_name)
+        app = create_app(settings)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        lifespans.append(lifespan)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake")
+        return RunningIntake(client, settings, app)
+
+    yield start
+    for lifespan in reversed(lifespans):
+        await lifespan.__aexit__(None, None, None)
+    for database in databases:
+        await drop_database(postgres_url, database)
+
+
+@pytest.fixture
+async def intake(start_intake: Callable[..., Any]) -> RunningIntake:
+    return await start_intake()  # type: ignore[no-any-return]

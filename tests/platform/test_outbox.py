@@ -1,0 +1,104 @@
+"""The transactional outbox against the real database and broker."""
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from onestop.contracts import EventEnvelope, decode_record
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.cases import NoteAdded
+from onestop.contracts.events.common import Actor
+from onestop.servicekit import outbox
+from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, apply_migrations, create_pool
+from onestop.servicekit.inbox import first_delivery
+from onestop.servicekit.topics_admin import ensure_topics
+from tests.support import read_records
+
+pytestmark = pytest.mark.integration
+
+
+def a_note(case_id, text: str) -> EventEnvelope:  # type: ignore[no-untyped-def]
+    event = NoteAdded(
+        case_id=case_id,
+        note_id=uuid4(),
+        added_at=datetime.now(UTC),
+        author=Actor(kind="agent", id="a1"),
+        text=text,
+    )
+    return EventEnvelope.wrap(event, source="/onestop/cases")
+
+
+async def test_relay_publishes_committed_events_in_order_and_drops_rolled_back_ones(
+    database_url: str, kafka_bootstrap: str, namespace: str
+) -> None:
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CASES])
+    case_id = uuid4()
+    committed = [a_note(case_id, f"note {n}") for n in range(5)]
+    rolled_back = a_note(case_id, "never happened")
+    pool = await create_pool(database_url)
+    relay = outbox.OutboxRelay(pool, kafka_bootstrap)
+    try:
+        await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
+        async with pool.acquire() as connection:
+            async with connection.transaction():
+                await outbox.append(connection, committed[:3], namespace)
+            with pytest.raises(RuntimeError):
+                async with connection.transaction():
+                    await outbox.append(connection, [rolled_back], namespace)
+                    raise RuntimeError("the state change failed")
+            async with connection.transaction():
+                await outbox.append(connection, committed[3:], namespace)
+                await outbox.append(connection, committed[3:], namespace)  # appending twice is harmless
+
+        await relay.start()
+        assert await relay.publish_pending() == 5
+        assert await relay.publish_pending() == 0
+        unpublished = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    finally:
+        await relay.stop()
+        await pool.close()
+
+    assert unpublished == 0
+    records = await read_records(kafka_bootstrap, contract_topics.CASES.qualified(namespace), 5)
+    assert [decode_record(r.value, r.headers).id for r in sorted(records, key=lambda r: r.offset)] == [
+        e.id for e in committed
+    ]
+
+
+async def test_relay_run_loop_publishes_new_rows_until_stopped(
+    database_url: str, kafka_bootstrap: str, namespace: str
+) -> None:
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CASES])
+    pool = await create_pool(database_url)
+    relay = outbox.OutboxRelay(pool, kafka_bootstrap)
+    stop = asyncio.Event()
+    try:
+        await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
+        await relay.start()
+        running = asyncio.create_task(relay.run(stop))
+        note = a_note(uuid4(), "while running")
+        async with pool.acquire() as connection, connection.transaction():
+            await outbox.append(connection, [note], namespace)
+        relay.wake()
+        [record] = await read_records(kafka_bootstrap, contract_topics.CASES.qualified(namespace), 1)
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+    finally:
+        await relay.stop()
+        await pool.close()
+    assert decode_record(record.value, record.headers).id == note.id
+
+
+async def test_inbox_lets_an_event_take_effect_once(database_url: str) -> None:
+    pool = await create_pool(database_url)
+    event_id = uuid4()
+    try:
+        await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
+        async with pool.acquire() as connection:
+            assert await first_delivery(connection, "cases", event_id) is True
+            assert await first_delivery(connection, "cases", event_id) is False
+            assert await first_delivery(connection, "notify", event_id) is True
+    finally:
+        await pool.close()

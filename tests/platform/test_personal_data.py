@@ -1,0 +1,133 @@
+"""Crypto-shredding on the real broker: personal data is sealed per customer, and erasure shreds it."""
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import pytest
+
+from onestop.contracts import EventEnvelope
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.common import Channel, CustomerDetails, NeedKind
+from onestop.contracts.events.contacts import ContactReceived, Need
+from onestop.servicekit.messaging import dead_letter_topic_of, make_broker, publish, subscribe
+from onestop.servicekit.personal_data import (
+    CustomerKeyring,
+    install_keyring,
+    new_kek,
+    open_envelope,
+    seal_envelope,
+)
+from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.topics_admin import ensure_topics
+from tests.support import read_records
+
+pytestmark = pytest.mark.integration
+
+NAME, EMAIL = "Ada Lovelace-Byron", "ada.byron@example.org"
+
+
+def a_contact(customer_id: UUID) -> ContactReceived:
+    return ContactReceived(
+        contact_id=uuid4(),
+        channel=Channel.TELEPHONE,
+        received_at=datetime.now(UTC),
+        needs=(Need(need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, service_code="526"),),
+        customer=CustomerDetails(customer_id=customer_id, name=NAME, email=EMAIL, uprn="100023336956"),
+    )
+
+
+@pytest.fixture
+def kek() -> str:
+    return new_kek()
+
+
+@pytest.fixture
+async def keyring(kafka_bootstrap: str, namespace: str, kek: str):  # type: ignore[no-untyped-def]
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CUSTOMER_KEYS])
+    ring = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await ring.start()
+    install_keyring(ring)
+    yield ring
+    install_keyring(None)
+    await ring.stop()
+
+
+async def test_personal_data_never_reaches_the_log_in_the_clear(
+    keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str
+) -> None:
+    settings = ServiceSettings(
+        service_name="intake", kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace
+    )
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CONTACTS])
+    customer = uuid4()
+    broker = make_broker(settings)
+    async with broker:
+        await publish(broker, EventEnvelope.wrap(a_contact(customer), source=settings.source), namespace)
+
+    [record] = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 1)
+    assert NAME.encode() not in record.value
+    assert EMAIL.encode() not in record.value
+    assert b'"sealed":"v1.' in record.value
+    assert b"100023336956" in record.value, "what is not personal stays readable"
+
+
+async def test_a_consumer_reads_the_personal_data_until_the_customer_is_erased(
+    keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str
+) -> None:
+    settings = ServiceSettings(
+        service_name="reader", kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace
+    )
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CONTACTS, dead_letter_topic_of(settings)])
+    customer = uuid4()
+    seen: list[CustomerDetails | None] = []
+    arrived = asyncio.Event()
+
+    async def remember(envelope: EventEnvelope) -> None:
+        assert isinstance(envelope.data, ContactReceived)
+        seen.append(envelope.data.customer)
+        arrived.set()
+
+    broker = make_broker(settings)
+    subscribe(broker, settings, [contract_topics.CONTACTS], remember)
+    async with broker:
+        await broker.start()
+        await publish(broker, EventEnvelope.wrap(a_contact(customer), source=settings.source), namespace)
+        await asyncio.wait_for(arrived.wait(), timeout=60)
+        arrived.clear()
+        await keyring.erase(customer)
+        await publish(broker, EventEnvelope.wrap(a_contact(customer), source=settings.source), namespace)
+        await asyncio.wait_for(arrived.wait(), timeout=60)
+
+    before, after = seen
+    assert before is not None and before.name == NAME and before.email == EMAIL and before.sealed is None
+    assert after is not None and after.name is None and after.email is None, "erased: published without it"
+    assert after.uprn == "100023336956"
+
+
+async def test_erasure_makes_earlier_events_unreadable(keyring: CustomerKeyring) -> None:
+    customer = uuid4()
+    sealed = await seal_envelope(EventEnvelope.wrap(a_contact(customer), source="/test"))
+    assert (await open_envelope(sealed)).data.customer.name == NAME  # type: ignore[attr-defined]
+
+    await keyring.erase(customer)
+
+    opened = (await open_envelope(sealed)).data.customer  # type: ignore[attr-defined]
+    assert opened.name is None and opened.email is None
+    assert opened.sealed is not None, "the ciphertext stays, and nobody can read it"
+
+
+async def test_another_service_learns_keys_from_the_topic(
+    keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str, kek: str
+) -> None:
+    customer = uuid4()
+    sealed = await seal_envelope(EventEnvelope.wrap(a_contact(customer), source="/test"))
+    other = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await other.start()
+    try:
+        key = await other.key_for_opening(customer)
+        assert key is not None
+        clear = CustomerKeyring.open(key, customer, sealed.data.customer.sealed)  # type: ignore[attr-defined, arg-type]
+        assert clear is not None and NAME.encode() in clear
+    finally:
+        await other.stop()

@@ -1,0 +1,82 @@
+"""The NI14 and duplicate decisions for one need, without any I/O."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from onestop.contracts.events.common import Location, NeedKind
+from onestop.contracts.events.contacts import Need
+from onestop.contracts.events.routing import AvoidableCategory
+from onestop.routing.domain.decisions import (
+    Context,
+    KnownCase,
+    LinkDuplicate,
+    RaiseCase,
+    RecordChase,
+    decide,
+    distance_metres,
+)
+
+NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
+
+
+def a_need(kind: NeedKind = NeedKind.REPORT_PROBLEM, **extra: object) -> Need:
+    return Need(need_id=uuid4(), kind=kind, service_code="587", **extra)  # type: ignore[arg-type]
+
+
+def known(lat: float = 52.2405, long: float = -0.9027, closed: datetime | None = None) -> KnownCase:
+    return KnownCase(
+        uuid4(), "OS-AAAA-BBBB", uuid4(), uuid4(), uuid4(), "587", "street_cleaning", NOW, closed, lat, long
+    )
+
+
+EMPTY = Context(None, [], [], [])
+
+
+def test_distance_is_in_metres() -> None:
+    assert 101.5 < distance_metres(52.2405, -0.9027, 52.2405, -0.9012) < 102.5
+
+
+def test_a_report_near_an_open_case_is_a_duplicate() -> None:
+    case = known()
+    decision = decide(
+        a_need(location=Location(latitude=52.2406, longitude=-0.9027)), "587", Context(None, [], [], [case]), 75
+    )
+    assert isinstance(decision, LinkDuplicate) and decision.case == case
+    assert decision.verdict.category is AvoidableCategory.DUPLICATE_REPORT
+
+
+def test_a_report_far_away_is_a_new_case() -> None:
+    decision = decide(
+        a_need(location=Location(latitude=52.25, longitude=-0.90)), "587", Context(None, [], [], [known()]), 75
+    )
+    assert isinstance(decision, RaiseCase) and not decision.verdict.avoidable
+
+
+def test_naming_an_open_case_is_chasing() -> None:
+    case = known()
+    decision = decide(
+        a_need(NeedKind.INFORMATION, about_reference=case.reference), "587", Context(case, [], [], []), 75
+    )
+    assert isinstance(decision, RecordChase)
+    assert (
+        decision.verdict.category is AvoidableCategory.PROGRESS_CHASING
+        and decision.verdict.related_case_id == case.case_id
+    )
+
+
+def test_the_same_customer_soon_after_a_close_is_a_repeat() -> None:
+    closed = known(closed=NOW - timedelta(days=3))
+    decision = decide(a_need(), "587", Context(None, [], [closed], []), 75)
+    assert isinstance(decision, RaiseCase) and decision.verdict.category is AvoidableCategory.REPEAT_CONTACT
+
+
+def test_a_missed_bin_is_the_councils_own_failure() -> None:
+    need = Need(need_id=uuid4(), kind=NeedKind.REPORT_PROBLEM, service_code="524")
+    assert decide(need, "524", EMPTY, 75).verdict.category is AvoidableCategory.COUNCIL_FAILURE
+
+
+def test_the_agents_reason_is_kept() -> None:
+    decision = decide(a_need(avoidable_reason="clarification"), "587", EMPTY, 75)
+    assert decision.verdict.category is AvoidableCategory.CLARIFICATION
+    other = decide(a_need(avoidable_reason="left a voicemail twice"), "587", EMPTY, 75)
+    assert other.verdict.category is AvoidableCategory.AGENT_REPORTED
