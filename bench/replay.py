@@ -5,7 +5,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from bench.stats import Timing, peak_rss_mb
 from onestop.analytics.app import MIGRATIONS
@@ -17,6 +17,7 @@ from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.routing import ContactAssessed
 from onestop.contracts.topics import ALL_TOPICS
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, drop_database, open_service_database
+from onestop.servicekit.log_reading import open_from_beginning
 from onestop.servicekit.topics_admin import ensure_topics
 
 
@@ -65,17 +66,11 @@ async def publish_log(bootstrap: str, namespace: str, events: int) -> None:
 
 
 async def bare_read(bootstrap: str, namespace: str) -> Timing:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=5000)
-    await consumer.start()
+    names = [t.qualified(namespace) for t in ALL_TOPICS]
+    consumer, partitions = await open_from_beginning(bootstrap, names, max_poll_records=5000)
     timing = Timing()
     try:
-        await consumer._client.force_metadata_update()
-        names = [t.qualified(namespace) for t in ALL_TOPICS]
-        partitions = [TopicPartition(n, p) for n in names for p in (consumer.partitions_for_topic(n) or ())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        total = sum(ends.values())
+        total = sum((await consumer.end_offsets(partitions)).values())
         started = time.perf_counter()
         while timing.count < total:
             for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():

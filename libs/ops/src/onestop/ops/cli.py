@@ -18,13 +18,14 @@ from uuid import UUID
 
 import httpx
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 
 from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.customers import CustomerErased
 from onestop.servicekit.auth import mint_token
+from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import CustomerKeyring
 from onestop.servicekit.settings import ServiceSettings
 
@@ -79,32 +80,14 @@ def _dlq_topic(group: str, namespace: str) -> str:
 
 
 async def read_dead_letters(bootstrap: str, topic: str) -> list[object]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
+    consumer, partitions = await open_from_beginning(bootstrap, [topic])
     try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-        if not partitions:
-            await consumer._client.force_metadata_update()  # the topic may be new to this client
-            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        for partition in partitions:  # settle the resets before comparing positions with the end
-            await consumer.position(partition)
-        ends = await consumer.end_offsets(partitions)
         records: list[object] = []
-        while await _behind(consumer, ends):
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records.extend(batch)
+        async for batch in batches_to_end(consumer, partitions):
+            records.extend(batch)
         return records
     finally:
         await consumer.stop()
-
-
-async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
-    for partition, end in ends.items():
-        if await consumer.position(partition) < end:
-            return True
-    return False
 
 
 @dlq_app.command("list")

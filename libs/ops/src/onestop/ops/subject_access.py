@@ -8,11 +8,10 @@ import json
 from typing import Any
 from uuid import UUID
 
-from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
-
 from onestop.contracts import EventEnvelope, UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseRaised
+from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import CustomerKeyring, install_keyring, open_envelope
 
 SEARCHED = (
@@ -39,25 +38,15 @@ async def export(bootstrap: str, namespace: str, customer_id: UUID, kek: str = "
         keyring = CustomerKeyring(bootstrap, kek, namespace)
         await keyring.start()
         install_keyring(keyring)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    consumer, partitions = await open_from_beginning(bootstrap, [topic.qualified(namespace) for topic in SEARCHED])
     try:
-        names = [topic.qualified(namespace) for topic in SEARCHED]
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        for partition in partitions:  # settle the resets before comparing positions with the end
-            await consumer.position(partition)
-        ends = await consumer.end_offsets(partitions)
         envelopes: list[EventEnvelope] = []
-        while any([await consumer.position(p) < end for p, end in ends.items()]):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    try:
-                        envelopes.append(decode_record(record.value, record.headers))
-                    except UndecodableMessage:
-                        continue
+        async for records in batches_to_end(consumer, partitions):
+            for record in records:
+                try:
+                    envelopes.append(decode_record(record.value, record.headers))
+                except UndecodableMessage:
+                    continue
         # Cases raised for the customer bring their whole history with them.
         case_ids = {
             e.data.case_id

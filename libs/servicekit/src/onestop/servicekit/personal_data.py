@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from onestop.contracts import EventEnvelope
 from onestop.contracts.personal_data import map_personal, open_with, personal_subjects, seal_with
 from onestop.contracts.topics import CUSTOMER_KEYS
+from onestop.servicekit.log_reading import open_from_beginning
 from onestop.servicekit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -59,17 +60,7 @@ class CustomerKeyring:
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
         await self._producer.start()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await self._consumer.start()
-        partitions = self._consumer.partitions_for_topic(self.topic)
-        if not partitions:
-            await self._consumer._client.force_metadata_update()
-            partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        self._partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        self._consumer.assign(self._partitions)
-        await self._consumer.seek_to_beginning(*self._partitions)
-        for partition in self._partitions:  # settle the resets, so catching up really reads the keys
-            await self._consumer.position(partition)
+        self._consumer, self._partitions = await open_from_beginning(self.bootstrap, [self.topic])
         self._follower = asyncio.create_task(self._follow())
         await self.catch_up()
 

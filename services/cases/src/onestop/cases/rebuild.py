@@ -2,8 +2,6 @@
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
-
 from onestop.cases.adapters import event_store, projections
 from onestop.cases.app import MIGRATIONS
 from onestop.cases.settings import CasesSettings
@@ -11,6 +9,7 @@ from onestop.contracts import UndecodableMessage, decode_record, topics
 from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.events.customers import CustomerErased, CustomersMerged
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, open_service_database
+from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 
 
 async def rebuild(settings: CasesSettings) -> int:
@@ -31,35 +30,22 @@ async def rebuild(settings: CasesSettings) -> int:
 
 async def _replay_customers(connection: Connection, settings: CasesSettings) -> int:
     names = [topics.CONTACTS.qualified(settings.topic_namespace), topics.CUSTOMERS.qualified(settings.topic_namespace)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
+    consumer, partitions = await open_from_beginning(settings.kafka_bootstrap_servers, names)
     try:
-        partitions = [TopicPartition(n, p) for n in names for p in (consumer.partitions_for_topic(n) or set())]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [TopicPartition(n, p) for n in names for p in (consumer.partitions_for_topic(n) or set())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        for partition in partitions:  # settle the resets before comparing positions with the end
-            await consumer.position(partition)
-        ends = await consumer.end_offsets(partitions)
         replayed = 0
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    try:
-                        event = decode_record(record.value, record.headers).data
-                    except UndecodableMessage:
-                        continue
-                    replayed += 1
-                    if isinstance(event, ContactReceived):
-                        await projections.record_contact(connection, event)
-                    elif isinstance(event, CustomersMerged):
-                        await projections.record_merge(
-                            connection, event.surviving_customer_id, event.merged_customer_id
-                        )
-                    elif isinstance(event, CustomerErased):
-                        await projections.forget_customer(connection, event.customer_id)
+        async for records in batches_to_end(consumer, partitions):
+            for record in records:
+                try:
+                    event = decode_record(record.value, record.headers).data
+                except UndecodableMessage:
+                    continue
+                replayed += 1
+                if isinstance(event, ContactReceived):
+                    await projections.record_contact(connection, event)
+                elif isinstance(event, CustomersMerged):
+                    await projections.record_merge(connection, event.surviving_customer_id, event.merged_customer_id)
+                elif isinstance(event, CustomerErased):
+                    await projections.forget_customer(connection, event.customer_id)
         return replayed
     finally:
         await consumer.stop()

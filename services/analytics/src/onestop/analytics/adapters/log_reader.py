@@ -16,6 +16,7 @@ from opentelemetry import trace
 from onestop.analytics.adapters.facts import apply, checked
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
+from onestop.servicekit.log_reading import behind, open_from_beginning
 from onestop.servicekit.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,6 @@ class LogReader:
         self.applied = 0
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None, max_poll_records=self.batch_size
-        )
-        await self.consumer.start()
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         await self.producer.start()
         names = [
@@ -45,24 +42,14 @@ class LogReader:
             for topic in contract_topics.ALL_TOPICS
             if topic is not contract_topics.CUSTOMER_KEYS
         ]
-        await self.consumer._client.force_metadata_update()
-        partitions = [TopicPartition(n, p) for n in names for p in sorted(self.consumer.partitions_for_topic(n) or ())]
-        self.consumer.assign(partitions)
         async with self.pool.acquire() as connection:
             stored = {
-                (r["topic"], r["partition"]): r["next_offset"]
+                TopicPartition(r["topic"], r["partition"]): r["next_offset"]
                 for r in await connection.fetch(f"SELECT * FROM {self.schema}.consumed_offsets")
             }
-        fresh = [p for p in partitions if (p.topic, p.partition) not in stored]
-        if fresh:
-            await self.consumer.seek_to_beginning(*fresh)
-        for partition in partitions:
-            if (partition.topic, partition.partition) in stored:
-                self.consumer.seek(partition, stored[(partition.topic, partition.partition)])
-        # Settle every position now: a reset still pending can otherwise report the end of the log as the
-        # position, and a rebuild would believe it had nothing to read.
-        for partition in partitions:
-            await self.consumer.position(partition)
+        self.consumer, _ = await open_from_beginning(
+            self.bootstrap, names, start_at=stored, max_poll_records=self.batch_size
+        )
 
     async def stop(self) -> None:
         if self.consumer is not None:
@@ -130,25 +117,13 @@ class LogReader:
     async def caught_up(self) -> bool:
         """Has everything on the log, as of now, been applied?"""
         assert self.consumer is not None
-        partitions = list(self.consumer.assignment())
-        ends = await self.consumer.end_offsets(partitions)
-        for partition in partitions:
-            if await self.consumer.position(partition) < ends[partition]:
-                return False
-        return True
+        return not await behind(self.consumer, await self.consumer.end_offsets(list(self.consumer.assignment())))
 
 
 async def read_to_end(reader: LogReader) -> int:
     """Apply the log from the stored offsets up to its end as of now (for rebuilds)."""
     assert reader.consumer is not None
-    partitions = list(reader.consumer.assignment())
-    ends = await reader.consumer.end_offsets(partitions)
-    while True:
-        behind = False
-        for partition in partitions:
-            if await reader.consumer.position(partition) < ends[partition]:
-                behind = True
-                break
-        if not behind:
-            return reader.applied
+    ends = await reader.consumer.end_offsets(list(reader.consumer.assignment()))
+    while await behind(reader.consumer, ends):
         await reader.read_batch(timeout_ms=500)
+    return reader.applied
