@@ -47,14 +47,16 @@ class System:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     async def start(self, service: str) -> None:
+        log = (self.logs / f"{service}.log").open("ab")
         self.processes[service] = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             f"onestop.{service}",
             env={**self.env, "DATABASE": self.databases[service]},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
         )
+        log.close()  # the child holds its own copy
 
     async def kill(self, service: str) -> None:
         """kill -9: no chance to finish anything."""

@@ -51,7 +51,17 @@ async def test_one_contact_makes_one_trace_across_all_five_services(system: Syst
                 return roots
         return None
 
-    [root] = await eventually(one_connected_trace, within=120)
+    try:
+        [root] = await eventually(one_connected_trace, within=120)
+    except TimeoutError:
+        seen = [
+            (
+                sorted({span.service for span in spans}),
+                sum(span.parent_span_id not in {s.span_id for s in spans} for span in spans),
+            )
+            for spans in list(system.spans.traces.values())
+        ]
+        raise AssertionError(f"no connected trace of all five services; traces as (services, roots): {seen}") from None
     assert root.service == "onestop-intake"
     assert root.name.startswith("POST /contacts")
 

@@ -6,13 +6,16 @@ fail-over tests. Readiness means a client's metadata request succeeds and sees e
 
 import asyncio
 import logging
+import secrets
 import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaClient  # type: ignore[import-untyped]
+from aiokafka.helpers import create_ssl_context  # type: ignore[import-untyped]
 
 from onestop.localinfra import processes
 from onestop.localinfra.paths import repo_root, state_dir
@@ -164,6 +167,89 @@ def start(size: int = 1, timeout: float = 120.0) -> str:
     return bootstrap
 
 
+@dataclass(frozen=True)
+class SecureBroker:
+    """A single node whose clients must speak TLS and authenticate with SASL/PLAIN."""
+
+    bootstrap: str
+    username: str
+    password: str
+    ca_file: Path
+    pid_file: Path
+
+
+SECURE_PORT = 9192
+
+
+def start_secure(username: str, password: str, port: int = SECURE_PORT, timeout: float = 120.0) -> SecureBroker:
+    """Start a one-node cluster listening with SASL_SSL on `port` (its own state, apart from the others)."""
+    from onestop.localinfra import tls
+
+    directory = state_dir() / "kafka-secure"
+    node = KafkaNode(1, port, port + 1)
+    certificates = tls.issue(directory / "tls")
+    broker = SecureBroker(f"127.0.0.1:{port}", username, password, certificates.ca_file, directory / "kafka.pid")
+    processes.stop(broker.pid_file)
+    ensure_jars()
+    plain = _server_properties(node, [node]).replace(str(node.directory), str(directory))
+    broker_secret = secrets.token_urlsafe(16)
+    properties_text = (
+        "\n".join(
+            line
+            for line in plain.splitlines()
+            if not line.startswith(("listeners=", "advertised.listeners=", "inter.broker", "listener.security"))
+        )
+        + "\n"
+        + "\n".join(
+            [
+                f"listeners=SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
+                f"advertised.listeners=SASL_SSL://127.0.0.1:{port}",
+                "inter.broker.listener.name=SASL_SSL",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+                "sasl.enabled.mechanisms=PLAIN",
+                "sasl.mechanism.inter.broker.protocol=PLAIN",
+                # The node signs in to itself as `broker`; clients sign in as `username`.
+                "listener.name.sasl_ssl.plain.sasl.jaas.config="
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="broker" password="{broker_secret}" user_broker="{broker_secret}" '
+                f'user_{username}="{password}";',
+                "ssl.truststore.type=PEM",
+                f"ssl.truststore.location={certificates.ca_file}",
+                "ssl.keystore.type=PEM",
+                f"ssl.keystore.location={certificates.server_pem}",
+                "",
+            ]
+        )
+    )
+    properties = directory / "server.properties"
+    properties.write_text(properties_text)
+    if not (directory / "data" / "meta.properties").exists():
+        subprocess.run(
+            _java("kafka.tools.StorageTool", "format", "-t", _random_cluster_id(), "-c", str(properties)),
+            check=True,
+            capture_output=True,
+        )
+    log_file = directory / "kafka.out"
+    processes.spawn(
+        _java("kafka.Kafka", str(properties), heap="384m", log_dir=directory / "logs"), log_file, broker.pid_file
+    )
+    client_options = {
+        "security_protocol": "SASL_SSL",
+        "ssl_context": create_ssl_context(cafile=str(certificates.ca_file)),
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
+    if not processes.wait_until(lambda: is_ready(broker.bootstrap, **client_options), timeout, interval=1.0):
+        processes.stop(broker.pid_file)
+        raise RuntimeError(f"the secured Kafka broker was not ready within {timeout:.0f}s:\n{_tail(log_file)}")
+    return broker
+
+
+def stop_secure() -> None:
+    processes.stop(state_dir() / "kafka-secure" / "kafka.pid")
+
+
 def stop(size: int | None = None) -> None:
     for node in cluster_nodes(size or 3):
         processes.stop(node.pid_file)
@@ -184,17 +270,17 @@ def _random_cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def is_ready(bootstrap: str, expected_brokers: int = 1) -> bool:
+def is_ready(bootstrap: str, expected_brokers: int = 1, **client_options: Any) -> bool:
     # A broker still starting refuses connections; aiokafka would log each refusal as an error.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
-        return asyncio.run(_brokers_visible(bootstrap)) >= expected_brokers
+        return asyncio.run(_brokers_visible(bootstrap, **client_options)) >= expected_brokers
     except Exception:
         return False
 
 
-async def _brokers_visible(bootstrap: str) -> int:
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+async def _brokers_visible(bootstrap: str, **client_options: Any) -> int:
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **client_options)
     try:
         await asyncio.wait_for(client.bootstrap(), timeout=6)
         metadata = await asyncio.wait_for(client.fetch_all_metadata(), timeout=6)

@@ -25,6 +25,7 @@ from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.customers import CustomerErased
 from onestop.servicekit.auth import mint_token
+from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import CustomerKeyring
 from onestop.servicekit.settings import ServiceSettings
@@ -57,9 +58,9 @@ def status(host: str = "127.0.0.1") -> None:
 
 async def consumer_lag(bootstrap: str) -> dict[str, int]:
     """Messages each consumer group still has to read, summed over its partitions."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options())
     await admin.start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options())
     await consumer.start()
     try:
         lags: dict[str, int] = {}
@@ -122,8 +123,9 @@ async def redrive(bootstrap: str, dlq_topic: str) -> int:
         group_id=f"{dlq_topic}.redrive",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **kafka_options(),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **kafka_options())
     await consumer.start()
     await producer.start()
     sent = 0
@@ -172,7 +174,7 @@ def erase_customer(
                 await keyring.erase(customer_id)
             finally:
                 await keyring.stop()
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", **kafka_options())
         await producer.start()
         try:
             record = encode_envelope(envelope)

@@ -5,6 +5,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
 
+from onestop.servicekit.kafka_security import kafka_options
+
 
 async def open_from_beginning(
     bootstrap: str,
@@ -20,7 +22,12 @@ async def open_from_beginning(
     a reset is pending, so a later seek_to_beginning can lose to a "latest" reset and read nothing.
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest", **options
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **kafka_options(),
+        **options,
     )
     await consumer.start()
     try:

@@ -27,6 +27,7 @@ from opentelemetry import trace
 from onestop.contracts import EventEnvelope, UndecodableMessage, decode_record, encode_envelope
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.topics import Topic
+from onestop.servicekit.kafka_security import KafkaSecurity
 from onestop.servicekit.personal_data import open_envelope, seal_envelope
 from onestop.servicekit.settings import ServiceSettings
 from onestop.servicekit.telemetry import (
@@ -69,6 +70,7 @@ def make_broker(settings: ServiceSettings, **options: object) -> KafkaBroker:
         client_id=f"onestop-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
+        security=KafkaSecurity().faststream_security(),
         middlewares=middlewares,
         **options,  # type: ignore[arg-type]
     )

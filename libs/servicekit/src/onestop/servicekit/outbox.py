@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.servicekit.database import Connection
+from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.personal_data import seal_envelope
 from onestop.servicekit.telemetry import current_traceparent
 
@@ -63,6 +64,7 @@ class OutboxRelay:
             acks="all",
             enable_idempotence=True,
             linger_ms=2,
+            **kafka_options(),
         )
         await self._producer.start()
 

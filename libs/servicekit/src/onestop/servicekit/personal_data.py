@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from onestop.contracts import EventEnvelope
 from onestop.contracts.personal_data import map_personal, open_with, personal_subjects, seal_with
 from onestop.contracts.topics import CUSTOMER_KEYS
+from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import open_from_beginning
 from onestop.servicekit.settings import ServiceSettings
 
@@ -58,7 +59,9 @@ class CustomerKeyring:
         self._progress = asyncio.Condition()
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, **kafka_options()
+        )
         await self._producer.start()
         self._consumer, self._partitions = await open_from_beginning(self.bootstrap, [self.topic])
         self._follower = asyncio.create_task(self._follow())

@@ -7,11 +7,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-
 from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
 
 from onestop.contracts.topics import ALL_TOPICS, Topic
+from onestop.servicekit.kafka_security import kafka_options
 
 
 async def ensure_topics(bootstrap: str, namespace: str = "", topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
     """Create any missing topic; returns the qualified names. Replication follows the cluster size."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000, **kafka_options())
     await admin.start()
     try:
         brokers = len((await admin.describe_cluster())["brokers"])

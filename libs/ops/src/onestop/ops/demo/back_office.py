@@ -23,6 +23,7 @@ from onestop.contracts import EventEnvelope, UndecodableMessage, decode_record, 
 from onestop.contracts.events.back_office import HandOffAccepted, ProgressReported, WorkCompleted
 from onestop.contracts.events.cases import CaseHandedOff
 from onestop.contracts.events.common import HandOffModel
+from onestop.servicekit.kafka_security import kafka_options
 
 log = logging.getLogger("onestop.demo.back_office")
 SOURCE = "/council/line-of-business/demo"
@@ -69,8 +70,11 @@ class DemoBackOffice:
             group_id=f"{self.namespace}demo.back-office",
             auto_offset_reset="earliest",
             enable_auto_commit=True,
+            **kafka_options(),
         )
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, **kafka_options()
+        )
         await consumer.start()
         await self._producer.start()
         try:

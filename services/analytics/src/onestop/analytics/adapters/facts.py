@@ -1,9 +1,14 @@
 """Facts from the log, stored by event time so late and out-of-order events count in the right period.
 
 Every write is idempotent (keyed by the event's own natural key), so replaying the log gives the same facts.
+A batch of events is applied with one `executemany` per statement, not one round trip per event: inserts
+and upserts commute (each touches its own row or its own columns), so they run first, grouped; the
+UPDATEs that follow them run after, in log order, because a close and a reopen of one case do not commute.
 """
 
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 from onestop.contracts import EventEnvelope
 from onestop.contracts.events.cases import (
@@ -30,12 +35,41 @@ def checked(schema: str) -> str:
     return schema
 
 
+class Write(NamedTuple):
+    sql: str
+    args: tuple[Any, ...]
+
+
+def _write(sql: str, *args: Any) -> Write:
+    return Write(sql, args)
+
+
 async def apply(connection: Connection, schema: str, envelope: EventEnvelope) -> None:
+    await apply_batch(connection, schema, [envelope])
+
+
+async def apply_batch(connection: Connection, schema: str, envelopes: Iterable[EventEnvelope]) -> None:
     s = checked(schema)
-    event = envelope.data
+    commuting: dict[str, list[tuple[Any, ...]]] = {}
+    in_order: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for envelope in envelopes:
+        for write in writes(s, envelope.data):
+            if write.sql.lstrip().startswith("UPDATE"):
+                if in_order and in_order[-1][0] == write.sql:
+                    in_order[-1][1].append(write.args)
+                else:
+                    in_order.append((write.sql, [write.args]))
+            else:
+                commuting.setdefault(write.sql, []).append(write.args)
+    for sql, rows in [*commuting.items(), *in_order]:
+        await connection.executemany(sql, rows)
+
+
+def writes(s: str, event: object) -> Iterator[Write]:
+    """The statements that record `event` in the facts of schema `s`."""
     match event:
         case ContactReceived():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.contacts (contact_id, channel, self_service, received_at, needs)
                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
                 event.contact_id,
@@ -44,22 +78,25 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.received_at,
                 len(event.needs),
             )
-            await connection.executemany(
-                f"""INSERT INTO {s}.needs (contact_id, need_id, service_code, kind, received_at, channel)
-                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
-                [
-                    (event.contact_id, n.need_id, n.service_code, n.kind.value, event.received_at, event.channel.value)
-                    for n in event.needs
-                ],
-            )
-            await connection.execute(
+            for n in event.needs:
+                yield _write(
+                    f"""INSERT INTO {s}.needs (contact_id, need_id, service_code, kind, received_at, channel)
+                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+                    event.contact_id,
+                    n.need_id,
+                    n.service_code,
+                    n.kind.value,
+                    event.received_at,
+                    event.channel.value,
+                )
+            yield _write(
                 f"UPDATE {s}.assessments SET received_at = $2 WHERE contact_id = $1",
                 event.contact_id,
                 event.received_at,
             )
         case ContactAssessed():
             # The latest assessment of a need counts (a re-route revises it).
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.assessments (contact_id, need_id, assessed_at, received_at, channel, service_area,
                         avoidable, category, explanation)
                     VALUES ($1, $2, $3, (SELECT received_at FROM {s}.contacts WHERE contact_id = $1),
@@ -77,7 +114,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.explanation,
             )
         case DuplicateReportLinked():
-            await connection.execute(
+            yield _write(
                 f"INSERT INTO {s}.duplicates VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 event.contact_id,
                 event.need_id,
@@ -85,7 +122,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.linked_at,
             )
         case CaseRaised():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.cases (case_id, contact_id, reference, service_code, service_area, channel, kind,
                         raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
                 event.case_id,
@@ -98,13 +135,11 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.raised_at,
             )
         case CaseHandedOff():
-            await connection.execute(
-                f"UPDATE {s}.cases SET sla_due_at = $2 WHERE case_id = $1", event.case_id, event.sla_due_at
-            )
+            yield _write(f"UPDATE {s}.cases SET sla_due_at = $2 WHERE case_id = $1", event.case_id, event.sla_due_at)
         case CaseResolved(at_first_contact=True):
-            await connection.execute(f"UPDATE {s}.cases SET first_contact = true WHERE case_id = $1", event.case_id)
+            yield _write(f"UPDATE {s}.cases SET first_contact = true WHERE case_id = $1", event.case_id)
         case CaseClosed():
-            await connection.execute(
+            yield _write(
                 f"UPDATE {s}.cases SET closed_at = $2, outcome = $3, within_sla = $4 WHERE case_id = $1",
                 event.case_id,
                 event.closed_at,
@@ -112,12 +147,12 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.within_sla,
             )
         case CaseReopened():
-            await connection.execute(
+            yield _write(
                 f"UPDATE {s}.cases SET closed_at = NULL, outcome = NULL, within_sla = NULL WHERE case_id = $1",
                 event.case_id,
             )
         case CaseEscalated(reason=EscalationReason.COMPLAINT_STAGE):
-            await connection.execute(
+            yield _write(
                 f"INSERT INTO {s}.complaint_stages VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 event.case_id,
                 event.complaint_stage.value if event.complaint_stage else "informal",
@@ -125,7 +160,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.due_at,
             )
         case CallOffered():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.calls (call_id, queue, offered_at) VALUES ($1, $2, $3)
                     ON CONFLICT (call_id) DO UPDATE SET offered_at = EXCLUDED.offered_at, queue = EXCLUDED.queue""",
                 event.call_id,
@@ -133,7 +168,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.offered_at,
             )
         case CallAnswered():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.calls (call_id, queue, answered_at, wait_seconds) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (call_id) DO UPDATE SET answered_at = EXCLUDED.answered_at,
                         wait_seconds = EXCLUDED.wait_seconds""",
@@ -143,7 +178,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.wait_seconds,
             )
         case CallAbandoned():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.calls (call_id, queue, abandoned_at, wait_seconds) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (call_id) DO UPDATE SET abandoned_at = EXCLUDED.abandoned_at,
                         wait_seconds = EXCLUDED.wait_seconds""",
@@ -153,7 +188,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.wait_seconds,
             )
         case TicketIssued():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.tickets (ticket_id, site, issued_at, booked) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (ticket_id) DO UPDATE SET issued_at = EXCLUDED.issued_at, booked = EXCLUDED.booked""",
                 event.ticket_id,
@@ -162,7 +197,7 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.booked_appointment,
             )
         case TicketServed():
-            await connection.execute(
+            yield _write(
                 f"""INSERT INTO {s}.tickets (ticket_id, site, served_at, wait_seconds, booked)
                     VALUES ($1, $2, $3, $4, $5)
                     ON CONFLICT (ticket_id) DO UPDATE SET served_at = EXCLUDED.served_at,
@@ -174,14 +209,14 @@ async def apply(connection: Connection, schema: str, envelope: EventEnvelope) ->
                 event.booked_appointment,
             )
         case NotificationSent():
-            await connection.execute(
+            yield _write(
                 f"INSERT INTO {s}.notifications_sent VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 event.notification_id,
                 event.case_id,
                 event.sent_at,
             )
         case FeedbackReceived():
-            await connection.execute(
+            yield _write(
                 f"INSERT INTO {s}.feedback VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 event.survey_id,
                 event.case_id,

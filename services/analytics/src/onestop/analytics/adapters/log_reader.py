@@ -1,8 +1,8 @@
 """Reads every topic of the log into facts, exactly once: the offsets are stored with the facts.
 
-Each batch of records is applied in one transaction that also moves the stored offsets, so a crash
-replays the batch into facts that never saw it. A record that cannot be decoded goes to
-`onestop.analytics.dlq` with its reason and the reader carries on.
+Each batch of records is applied in one transaction (one statement per kind of fact, see facts.py) that
+also moves the stored offsets, so a crash replays the batch into facts that never saw it. A record that
+cannot be decoded goes to `onestop.analytics.dlq` with its reason and the reader carries on.
 """
 
 import asyncio
@@ -13,9 +13,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
 from opentelemetry import trace
 
-from onestop.analytics.adapters.facts import apply, checked
+from onestop.analytics.adapters.facts import apply_batch, checked
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
+from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import behind, open_from_beginning
 from onestop.servicekit.telemetry import context_from_traceparent
 
@@ -35,7 +36,7 @@ class LogReader:
         self.applied = 0
 
     async def start(self) -> None:
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", **kafka_options())
         await self.producer.start()
         names = [
             topic.qualified(self.namespace)
@@ -70,34 +71,35 @@ class LogReader:
         batches = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=self.batch_size)
         if not batches:
             return 0
-        count = 0
+        envelopes = []
+        for records in batches.values():
+            for record in records:
+                try:
+                    envelopes.append(decode_record(record.value, record.headers))
+                except UndecodableMessage as exc:
+                    await self._dead_letter(record, exc.reason)
+        # Each event read continues its journey's trace, so analytics shows in it too.
+        spans = [
+            _tracer.start_span(f"analytics apply {e.type}", context=context_from_traceparent(e.traceparent))
+            for e in envelopes
+        ]
         try:
             async with self.pool.acquire() as connection, connection.transaction():
-                for partition, records in batches.items():
-                    for record in records:
-                        try:
-                            envelope = decode_record(record.value, record.headers)
-                        except UndecodableMessage as exc:
-                            await self._dead_letter(record, exc.reason)
-                            continue
-                        # Each event read continues its journey's trace, so analytics shows in it too.
-                        with _tracer.start_as_current_span(
-                            f"analytics apply {envelope.type}", context=context_from_traceparent(envelope.traceparent)
-                        ):
-                            await apply(connection, self.schema, envelope)
-                        count += 1
-                    await connection.execute(
-                        f"""INSERT INTO {self.schema}.consumed_offsets VALUES ($1, $2, $3)
-                            ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",
-                        partition.topic,
-                        partition.partition,
-                        records[-1].offset + 1,
-                    )
+                await apply_batch(connection, self.schema, envelopes)
+                await connection.executemany(
+                    f"""INSERT INTO {self.schema}.consumed_offsets VALUES ($1, $2, $3)
+                        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",
+                    [(p.topic, p.partition, records[-1].offset + 1) for p, records in batches.items()],
+                )
         except BaseException:
             # Nothing of this batch was kept: read it again from the stored offsets.
             for partition, records in batches.items():
                 self.consumer.seek(partition, records[0].offset)
             raise
+        finally:
+            for span in spans:
+                span.end()
+        count = len(envelopes)
         self.applied += count
         return count
 
