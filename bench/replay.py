@@ -11,7 +11,7 @@ from bench.stats import Timing, peak_rss_mb
 from onestop.analytics.app import MIGRATIONS
 from onestop.analytics.rebuild import rebuild_into
 from onestop.analytics.settings import AnalyticsSettings
-from onestop.contracts import EventEnvelope, encode_envelope
+from onestop.contracts import EventEnvelope, decode_record, encode_envelope
 from onestop.contracts.events.common import Channel, NeedKind
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.routing import ContactAssessed
@@ -65,7 +65,9 @@ async def publish_log(bootstrap: str, namespace: str, events: int) -> None:
         await producer.stop()
 
 
-async def bare_read(bootstrap: str, namespace: str) -> Timing:
+async def bare_read(bootstrap: str, namespace: str, decode: bool = False) -> Timing:
+    """Read every record once; with `decode`, also decode each into its event (the floor of any reader
+    that validates what it reads, before it writes anything)."""
     names = [t.qualified(namespace) for t in ALL_TOPICS]
     consumer, partitions = await open_from_beginning(bootstrap, names, max_poll_records=5000)
     timing = Timing()
@@ -75,6 +77,9 @@ async def bare_read(bootstrap: str, namespace: str) -> Timing:
         while timing.count < total:
             for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                 timing.count += len(records)
+                if decode:
+                    for record in records:
+                        decode_record(record.value, record.headers)
         timing.seconds = time.perf_counter() - started
     finally:
         await consumer.stop()
@@ -94,6 +99,7 @@ async def run(bootstrap: str, server_url: str, events: int) -> dict[str, object]
     pool = await open_service_database(server_url, settings.database_name, [SERVICEKIT_MIGRATIONS, MIGRATIONS])
     try:
         bare = await bare_read(bootstrap, namespace)
+        decoding = await bare_read(bootstrap, namespace, decode=True)
         rebuild = Timing()
         started = time.perf_counter()
         rebuild.count = await rebuild_into(pool, settings, "facts_bench")
@@ -102,7 +108,9 @@ async def run(bootstrap: str, server_url: str, events: int) -> dict[str, object]
             "events": events,
             "analytics_rebuild": rebuild.summary(),
             "bare_aiokafka_consumer": bare.summary(),
+            "bare_consumer_decoding": decoding.summary(),
             "ratio_to_bare": round(rebuild.per_second / bare.per_second, 3) if bare.per_second else None,
+            "ratio_to_decoding": round(rebuild.per_second / decoding.per_second, 3) if decoding.per_second else None,
             "peak_rss_mb": round(peak_rss_mb(), 1),
         }
     finally:

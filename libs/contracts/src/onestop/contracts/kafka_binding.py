@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from onestop.contracts.catalogue import CATALOGUE, EventRegistry
 from onestop.contracts.envelope import EventEnvelope
-from onestop.contracts.events.base import parse_schema_uri
+from onestop.contracts.events.base import Event, parse_schema_uri
 
 CONTENT_TYPE = "content-type"
 _CE_ATTRIBUTES = (
@@ -115,20 +115,19 @@ def decode_record(
     if schema_type != event_type:
         raise InvalidEnvelope(f"dataschema is for {schema_type!r} but ce_type is {event_type!r}")
 
-    try:
-        payload = json.loads(value or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidEnvelope(f"value is not JSON: {exc}") from exc
-    if not isinstance(payload, dict):
-        raise InvalidEventData(f"{event_type} data must be a JSON object")
-
-    try:
-        payload = registry.upcast(event_type, version, payload)
-        data = model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidEventData(f"{event_type} v{version} data is invalid: {_brief(exc)}") from exc
-    except ValueError as exc:
-        raise InvalidEventData(str(exc)) from exc
+    if version == model.version:
+        # The usual case: pydantic parses and validates the JSON in one pass, with no upcasting to do.
+        try:
+            data = model.model_validate_json(value or b"")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            if first["type"] == "json_invalid":
+                raise InvalidEnvelope(f"value is not JSON: {first['msg']}") from exc
+            if first["type"] == "model_type" and not first["loc"]:
+                raise InvalidEventData(f"{event_type} data must be a JSON object") from exc
+            raise InvalidEventData(f"{event_type} v{version} data is invalid: {_brief(exc)}") from exc
+    else:
+        data = _upcast_and_validate(registry, model, event_type, version, value)
 
     attributes = {name: text[f"ce_{name}"] for name in _CE_ATTRIBUTES if f"ce_{name}" in text}
     attributes["dataschema"] = data.dataschema()
@@ -142,3 +141,20 @@ def _brief(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in error['loc']) or '(root)'}: {error['msg']}" for error in exc.errors()[:5]
     )
+
+
+def _upcast_and_validate(
+    registry: EventRegistry, model: type[Event], event_type: str, version: int, value: bytes | None
+) -> Event:
+    try:
+        payload = json.loads(value or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidEnvelope(f"value is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise InvalidEventData(f"{event_type} data must be a JSON object")
+    try:
+        return model.model_validate(registry.upcast(event_type, version, payload))
+    except ValidationError as exc:
+        raise InvalidEventData(f"{event_type} v{version} data is invalid: {_brief(exc)}") from exc
+    except ValueError as exc:
+        raise InvalidEventData(str(exc)) from exc
