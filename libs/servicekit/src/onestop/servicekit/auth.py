@@ -18,6 +18,7 @@ Scopes used across onestop:
     customers:admin   subject-access export and erasure
 """
 
+import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,8 +81,14 @@ def mint_token(
     return jwt.encode(claims, settings.secret, algorithm="HS256")
 
 
+@functools.cache
+def _process_settings() -> AuthSettings:
+    """Read once per process: settings come from the environment at start-up, and every request needs them."""
+    return AuthSettings()
+
+
 def verify_token(token: str, settings: AuthSettings | None = None) -> Principal:
-    settings = settings or AuthSettings()
+    settings = settings or _process_settings()
     key = settings.public_key or settings.secret
     try:
         claims = jwt.decode(

@@ -71,6 +71,8 @@ def make_broker(settings: ServiceSettings, **options: object) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         security=KafkaSecurity().faststream_security(),
+        # One line per message received and processed is noise at council volumes; DEBUG shows it on demand.
+        log_level=logging.DEBUG,
         middlewares=middlewares,
         **options,  # type: ignore[arg-type]
     )

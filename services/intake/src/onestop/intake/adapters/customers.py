@@ -47,10 +47,15 @@ async def identify(connection: Connection, identity: Identity) -> tuple[UUID, Ma
         await connection.execute(
             "UPDATE customers SET merged_into = $1 WHERE customer_id = $2", best.customer_id, other
         )
-    # What we learn now fills the gaps in the surviving record.
+    # What we learn now fills the gaps in the surviving record. Only a real gap is written: an UPDATE that
+    # changes nothing would still lock the row, and a customer's every contact would queue behind the last.
     await connection.execute(
         """UPDATE customers SET email = COALESCE(email, $2), phone = COALESCE(phone, $3), uprn = COALESCE(uprn, $4),
-               name = COALESCE(name, $5), postcode = COALESCE(postcode, $6) WHERE customer_id = $1""",
+               name = COALESCE(name, $5), postcode = COALESCE(postcode, $6)
+           WHERE customer_id = $1
+             AND ((email IS NULL AND $2::text IS NOT NULL) OR (phone IS NULL AND $3::text IS NOT NULL)
+               OR (uprn IS NULL AND $4::text IS NOT NULL) OR (name IS NULL AND $5::text IS NOT NULL)
+               OR (postcode IS NULL AND $6::text IS NOT NULL))""",
         best.customer_id,
         identity.email,
         identity.phone,
