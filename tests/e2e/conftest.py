@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from onestop.localinfra.paths import repo_root
 from onestop.notify.mailcatcher import Inbox
-from onestop.ops.traces import SpanStore, create_app
+from onestop.ops.traces import MetricStore, SpanStore, create_app
 from onestop.servicekit.database import drop_database
 from onestop.servicekit.personal_data import new_kek
 
@@ -41,6 +41,7 @@ class System:
     inbox: Inbox
     databases: dict[str, str]
     logs: Path
+    metrics: MetricStore = field(default_factory=MetricStore)
     processes: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
@@ -96,9 +97,11 @@ class System:
 
 @pytest.fixture
 async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> AsyncIterator[System]:
-    spans = SpanStore()
+    spans, metrics = SpanStore(), MetricStore()
     traces_port = free_port()
-    viewer = uvicorn.Server(uvicorn.Config(create_app(spans), host="127.0.0.1", port=traces_port, log_level="warning"))
+    viewer = uvicorn.Server(
+        uvicorn.Config(create_app(spans, metrics), host="127.0.0.1", port=traces_port, log_level="warning")
+    )
     viewing = asyncio.create_task(viewer.serve())
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -110,6 +113,7 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
         "DATABASE_URL": postgres_url,
         "TOPIC_NAMESPACE": namespace,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{traces_port}",
+        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
         "PERSONAL_DATA_KEK": new_kek(),
         "NOTIFY_SMTP_PORT": str(smtp.port),
         "NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS": "1",
@@ -119,7 +123,8 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
     tag = uuid.uuid4().hex[:8]
     logs = repo_root() / ".local" / "e2e-logs" / tag
     logs.mkdir(parents=True, exist_ok=True)
-    running = System(namespace, ports, env, spans, inbox, {s: f"e2e_{tag}_{s}" for s in SERVICES}, logs)
+    databases = {s: f"e2e_{tag}_{s}" for s in SERVICES}
+    running = System(namespace, ports, env, spans, inbox, databases, logs, metrics=metrics)
     try:
         for service in SERVICES:
             await running.start(service)

@@ -65,6 +65,19 @@ async def test_one_contact_makes_one_trace_across_all_five_services(system: Syst
     assert root.service == "onestop-intake"
     assert root.name.startswith("POST /contacts")
 
+    # Metrics reach the local viewer too: event rates, processing time and every consumer's lag.
+    async def metrics_of_every_service() -> bool:
+        published = {p.service for p in system.metrics.named("onestop.events.published") if p.value >= 1}
+        processed = {p.service for p in system.metrics.named("onestop.event.processing.duration") if p.value >= 1}
+        lagging = {p.service for p in system.metrics.named("onestop.consumer.lag")}
+        return (
+            "onestop-intake" in published
+            and "onestop-routing" in processed
+            and lagging >= everyone - {"onestop-intake"}
+        )
+
+    await eventually(metrics_of_every_service, within=60)
+
     # Personal data is sealed on the log (this system runs with a key-encryption key).
     [contact] = await read_events(
         system.env["KAFKA_BOOTSTRAP_SERVERS"], contract_topics.CONTACTS.qualified(system.namespace), 1

@@ -6,7 +6,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
 
 from onestop.contracts import topics as contract_topics
-from onestop.ops.cli import consumer_lag, read_dead_letters, redrive
+from onestop.ops.cli import read_dead_letters, redrive
+from onestop.servicekit.consumer_lag import by_group, group_lags
 from onestop.servicekit.topics_admin import ensure_topics
 from tests.support import read_records
 
@@ -66,4 +67,6 @@ async def test_consumer_lag_counts_what_a_group_has_not_read(kafka_bootstrap: st
         await consumer.commit()
     finally:
         await consumer.stop()
-    assert (await consumer_lag(kafka_bootstrap))[group] == 3
+    lags = await group_lags(kafka_bootstrap, group_prefix=namespace)
+    assert by_group(lags)[group] == 3
+    assert lags[(group, topic)] == 3

@@ -131,3 +131,20 @@ async def test_another_service_learns_keys_from_the_topic(
         assert clear is not None and NAME.encode() in clear
     finally:
         await other.stop()
+
+
+async def test_a_keyring_started_before_anyone_made_the_key_topic_still_learns_keys(
+    kafka_bootstrap: str, namespace: str, kek: str
+) -> None:
+    """Services start in any order: the first may find no key topic at all."""
+    reader = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await reader.start()
+    writer = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await writer.start()
+    try:
+        customer = uuid4()
+        written = await writer.key_for_sealing(customer)
+        assert await reader.key_for_opening(customer) == written
+    finally:
+        await writer.stop()
+        await reader.stop()

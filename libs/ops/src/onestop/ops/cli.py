@@ -19,12 +19,12 @@ from uuid import UUID
 import httpx
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 
 from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.customers import CustomerErased
 from onestop.servicekit.auth import mint_token
+from onestop.servicekit.consumer_lag import by_group, group_lags
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import CustomerKeyring
@@ -52,28 +52,8 @@ def status(host: str = "127.0.0.1") -> None:
             state = f"unreachable ({type(exc).__name__})"
         typer.echo(f"{service:<10} {state}")
     typer.echo("")
-    for group, lag in asyncio.run(consumer_lag(_settings().kafka_bootstrap_servers)).items():
+    for group, lag in by_group(asyncio.run(group_lags(_settings().kafka_bootstrap_servers))).items():
         typer.echo(f"{group:<40} lag {lag}")
-
-
-async def consumer_lag(bootstrap: str) -> dict[str, int]:
-    """Messages each consumer group still has to read, summed over its partitions."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options())
-    await admin.start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options())
-    await consumer.start()
-    try:
-        lags: dict[str, int] = {}
-        for group, *_ in await admin.list_consumer_groups():
-            committed = await admin.list_consumer_group_offsets(group)
-            if not committed:
-                continue
-            ends = await consumer.end_offsets(list(committed))
-            lags[group] = sum(max(ends[tp] - meta.offset, 0) for tp, meta in committed.items())
-        return dict(sorted(lags.items()))
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 def _dlq_topic(group: str, namespace: str) -> str:

@@ -1,8 +1,10 @@
-"""A local trace viewer: receives spans over OTLP/HTTP and shows each trace as a waterfall.
+"""A local trace and metrics viewer: receives OTLP/HTTP and shows each trace as a waterfall.
 
 Operations teams can watch a contact's journey across the five services on a fresh machine with no
 Docker: services export to OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 and the page at
 http://127.0.0.1:4318/ lists recent traces. Spans are kept in memory (the newest `capacity` of them).
+http://127.0.0.1:4318/metrics shows the latest value of every metric (event rates, processing time,
+consumer lag) per service.
 
     python -m onestop.ops.traces [--port 4318]
 """
@@ -15,6 +17,10 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -76,14 +82,64 @@ class SpanStore:
         return result
 
 
+@dataclass(frozen=True)
+class MetricPoint:
+    service: str
+    name: str
+    attributes: tuple[tuple[str, str], ...]
+    value: float  # a sum or gauge's value; a histogram's count
+    total: float | None = None  # a histogram's sum
+    unit: str = ""
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.attributes)
+
+
+class MetricStore:
+    """The latest point of every metric, per service and attribute set."""
+
+    def __init__(self) -> None:
+        self.points: dict[tuple[str, str, tuple[tuple[str, str], ...]], MetricPoint] = {}
+
+    def add(self, point: MetricPoint) -> None:
+        self.points[(point.service, point.name, point.attributes)] = point
+
+    def named(self, name: str) -> list[MetricPoint]:
+        return [point for point in self.points.values() if point.name == name]
+
+
+def parse_metrics(body: bytes) -> list[MetricPoint]:
+    request = ExportMetricsServiceRequest()
+    request.ParseFromString(body)
+    points = []
+    for resource_metrics in request.resource_metrics:
+        service = _service_of(resource_metrics.resource)
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                for data_point in getattr(metric, kind).data_points if kind else ():
+                    attributes = tuple(sorted((a.key, _attribute_text(a.value)) for a in data_point.attributes))
+                    if kind == "histogram":
+                        value, total = float(data_point.count), float(data_point.sum)
+                    else:
+                        number = data_point.WhichOneof("value")
+                        value, total = float(getattr(data_point, number) if number else 0), None
+                    points.append(MetricPoint(service, metric.name, attributes, value, total, metric.unit))
+    return points
+
+
+def _service_of(resource: object) -> str:
+    attributes = resource.attributes  # type: ignore[attr-defined]
+    return next((a.value.string_value for a in attributes if a.key == "service.name"), "unknown")
+
+
 def parse_export(body: bytes) -> list[Span]:
     request = ExportTraceServiceRequest()
     request.ParseFromString(body)
     spans = []
     for resource_spans in request.resource_spans:
-        service = next(
-            (a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name"), "unknown"
-        )
+        service = _service_of(resource_spans.resource)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 spans.append(
@@ -110,15 +166,48 @@ def _attribute_text(value: object) -> str:
     return ""
 
 
-def create_app(store: SpanStore | None = None) -> FastAPI:
+def _is_protobuf(request: Request) -> None:
+    if request.headers.get("content-type", "").split(";")[0] != "application/x-protobuf":
+        raise HTTPException(415, "send OTLP/HTTP protobuf (application/x-protobuf)")
+
+
+def create_app(store: SpanStore | None = None, metric_store: MetricStore | None = None) -> FastAPI:
     store = store or SpanStore()
+    metric_store = metric_store or MetricStore()
     app = FastAPI(title="onestop traces", docs_url=None, redoc_url=None)
-    app.state.store = store
+    app.state.store, app.state.metrics = store, metric_store
+
+    @app.post("/v1/metrics")
+    async def receive_metrics(request: Request) -> Response:
+        _is_protobuf(request)
+        try:
+            points = parse_metrics(await request.body())
+        except DecodeError as exc:
+            raise HTTPException(400, f"not an OTLP metrics export: {exc}") from exc
+        for point in points:
+            metric_store.add(point)
+        return Response(ExportMetricsServiceResponse().SerializeToString(), media_type="application/x-protobuf")
+
+    @app.get("/api/metrics")
+    async def list_metrics() -> JSONResponse:
+        return JSONResponse([p.__dict__ | {"attributes": dict(p.attributes)} for p in metric_store.points.values()])
+
+    @app.get("/metrics", response_class=HTMLResponse)
+    async def metrics_page() -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(p.service)}</td><td>{html.escape(p.name)}</td><td>{html.escape(p.label)}</td>"
+            f"<td>{p.value:g}{'' if p.total is None else f' (mean {p.total / max(p.value, 1):.4g} {p.unit})'}</td></tr>"
+            for p in sorted(metric_store.points.values(), key=lambda p: (p.service, p.name, p.attributes))
+        )
+        return _page(
+            "Metrics",
+            "<p><a href='/'>Traces</a></p><table><tr><th>Service</th><th>Metric</th><th>Attributes</th>"
+            f"<th>Latest</th></tr>{rows}</table>",
+        )
 
     @app.post("/v1/traces")
     async def receive(request: Request) -> Response:
-        if request.headers.get("content-type", "").split(";")[0] != "application/x-protobuf":
-            raise HTTPException(415, "send OTLP/HTTP protobuf (application/x-protobuf)")
+        _is_protobuf(request)
         try:
             spans = parse_export(await request.body())
         except DecodeError as exc:
@@ -148,8 +237,8 @@ def create_app(store: SpanStore | None = None) -> FastAPI:
         )
         return _page(
             "Recent traces",
-            "<table><tr><th>Trace</th><th>Started by</th><th>Services</th><th>Spans</th>"
-            f"<th>Duration (ms)</th><th>Errors</th></tr>{rows}</table>",
+            "<p><a href='/metrics'>Metrics</a></p><table><tr><th>Trace</th><th>Started by</th><th>Services</th>"
+            f"<th>Spans</th><th>Duration (ms)</th><th>Errors</th></tr>{rows}</table>",
         )
 
     @app.get("/traces/{trace_id}", response_class=HTMLResponse)

@@ -28,6 +28,7 @@ from onestop.contracts.topics import CUSTOMER_KEYS
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import open_from_beginning
 from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class CustomerKeyring:
 
     def __init__(self, bootstrap: str, kek: str, namespace: str = "") -> None:
         self.bootstrap = bootstrap
+        self.namespace = namespace
         self.topic = CUSTOMER_KEYS.qualified(namespace)
         self._kek = AESGCM(base64.b64decode(kek))
         self._keys: dict[UUID, bytes] = {}
@@ -59,6 +61,8 @@ class CustomerKeyring:
         self._progress = asyncio.Condition()
 
     async def start(self) -> None:
+        # The topic must exist before we follow it: a follower assigned no partitions would never learn a key.
+        await ensure_topics(self.bootstrap, self.namespace, [CUSTOMER_KEYS])
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, **kafka_options()
         )

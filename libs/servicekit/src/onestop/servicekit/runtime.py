@@ -17,6 +17,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from onestop.contracts import topics
+from onestop.servicekit.consumer_lag import ConsumerLagGauge, group_lags
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, MigrationSource, open_service_database
 from onestop.servicekit.messaging import dead_letter_topic_of, make_broker
 from onestop.servicekit.outbox import OutboxRelay
@@ -53,6 +54,8 @@ async def service_runtime(settings: ServiceSettings, migrations: MigrationSource
         await relay.start()
         runtime = Runtime(pool, relay, make_broker(settings), asyncio.Event())
         runtime.run_in_background(relay.run(runtime.stop))
+        lag = ConsumerLagGauge(lambda: group_lags(settings.kafka_bootstrap_servers, settings.consumer_group()))
+        runtime.run_in_background(lag.run(runtime.stop))
         try:
             yield runtime
         finally:

@@ -3,8 +3,9 @@
 Trace context crosses Kafka in the W3C `traceparent` header (and the CloudEvents `ce_traceparent`
 attribute): a consumer's span is the child of the producer's, and whatever the handler publishes carries
 the consumer's span as its parent, so HTTP intake -> routing -> cases -> notify -> analytics is one trace.
-Spans are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (`make run` points it at the
-local trace viewer); otherwise they stay in the process.
+Spans and metrics (event rates, processing time, consumer lag) are exported over OTLP/HTTP when
+OTEL_EXPORTER_OTLP_ENDPOINT is set (`make run` points it at the local viewer); otherwise they stay in
+the process.
 """
 
 import json
@@ -53,7 +54,15 @@ def setup_telemetry(
     if extra_processor is not None:
         provider.add_span_processor(extra_processor)
     trace.set_tracer_provider(provider)
-    metrics.set_meter_provider(MeterProvider(resource=resource))
+    readers = []
+    if settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/metrics"
+        # The interval is OTEL_METRIC_EXPORT_INTERVAL (milliseconds; the SDK's default is a minute).
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint)))
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
 
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 

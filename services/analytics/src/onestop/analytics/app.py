@@ -12,6 +12,7 @@ from onestop.analytics.adapters.log_reader import LogReader
 from onestop.analytics.api import router
 from onestop.analytics.settings import AnalyticsSettings
 from onestop.contracts import topics
+from onestop.servicekit.consumer_lag import ConsumerLagGauge
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, MigrationSource, open_service_database
 from onestop.servicekit.health import health_router
 from onestop.servicekit.telemetry import instrument_fastapi, setup_telemetry
@@ -41,11 +42,12 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         app.state.pool, app.state.settings, app.state.reader = pool, settings, reader
         stop = asyncio.Event()
         reading = asyncio.create_task(reader.run(stop))
+        reporting_lag = asyncio.create_task(ConsumerLagGauge(reader.lags).run(stop))
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(reading, return_exceptions=True)
+            await asyncio.gather(reading, reporting_lag, return_exceptions=True)
             await reader.stop()
             await pool.close()
 

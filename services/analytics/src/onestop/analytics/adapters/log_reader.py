@@ -16,6 +16,7 @@ from opentelemetry import trace
 from onestop.analytics.adapters.facts import apply_batch, checked
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
+from onestop.servicekit.consumer_lag import Lags
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import behind, open_from_beginning
 from onestop.servicekit.telemetry import context_from_traceparent
@@ -115,6 +116,17 @@ class LogReader:
             (contract_topics.DLQ_FAILED_AT, datetime.now(UTC).isoformat().encode()),
         ]
         await self.producer.send_and_wait(self.dead_letters, value=record.value, key=record.key, headers=headers)  # type: ignore[attr-defined]
+
+    async def lags(self) -> Lags:
+        """Messages not yet applied, per topic (the reader has no consumer group; it reports as one)."""
+        assert self.consumer is not None
+        partitions = list(self.consumer.assignment())
+        ends = await self.consumer.end_offsets(partitions)
+        lags: Lags = {}
+        for partition in partitions:
+            key = (f"{self.namespace}onestop.analytics", partition.topic)
+            lags[key] = lags.get(key, 0) + max(ends[partition] - await self.consumer.position(partition), 0)
+        return lags
 
     async def caught_up(self) -> bool:
         """Has everything on the log, as of now, been applied?"""
