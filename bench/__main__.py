@@ -14,27 +14,39 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import event_store, intake, replay
+from bench import end_to_end, event_store, intake, peer, replay
 from bench.stats import peak_rss_mb
 
 SIZES: dict[str, dict[str, Any]] = {
-    "smoke": {"appends": 20, "batch": 10, "contacts": 40, "concurrency": 8, "replay": [2_000]},
-    "small": {"appends": 300, "batch": 10, "contacts": 1_000, "concurrency": 16, "replay": [10_000, 100_000]},
+    "smoke": {
+        "appends": 20,
+        "batch": 10,
+        "contacts": 40,
+        "concurrency": 8,
+        "replay": [2_000],
+        "e2e": {"flood": 40, "seconds": 2, "instances": [1]},
+        "peer": False,
+    },
+    "small": {
+        "appends": 300,
+        "batch": 10,
+        "contacts": 1_000,
+        "concurrency": 16,
+        "replay": [10_000, 100_000],
+        "e2e": {"flood": 600, "seconds": 15, "instances": [1, 2]},
+        "peer": True,
+    },
     "full": {
         "appends": 1_000,
         "batch": 10,
         "contacts": 5_000,
         "concurrency": 32,
         "replay": [10_000, 100_000, 1_000_000],
+        "e2e": {"flood": 2_000, "seconds": 30, "instances": [1, 2]},
+        "peer": True,
     },
 }
 RESULTS = Path(__file__).parent / "results"
-NOT_MEASURED = {
-    "end_to_end": "not measured yet: sustained load through all five services with latency to the read model and "
-    "to the notification needs the load driver that tests/e2e's system fixture is a start of",
-    "scale_out": "not measured yet: one against two instances of each consuming service",
-    "eventsourcing_peer": "not measured yet: the eventsourcing library's PostgreSQL recorder in its own environment",
-}
 
 
 def infrastructure() -> tuple[str, str]:
@@ -53,9 +65,22 @@ async def measure(size: str) -> dict[str, Any]:
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
     results["event_store"] = await event_store.run(server_url, plan["appends"], plan["batch"])
+    if plan["peer"]:
+        # In the peer's own environment, installed from PyPI on first use; smoke runs leave it out.
+        store = results["event_store"]
+        store["peer"] = await peer.run(server_url, plan["appends"], plan["batch"])
+        figures = store["peer"].get("eventsourcing_postgres_recorder")
+        if figures and figures["per_second"]:
+            store["ratio_to_peer"] = round(store["onestop_event_store"]["per_second"] / figures["per_second"], 3)
     results["intake"] = await intake.run(bootstrap, server_url, plan["contacts"], plan["concurrency"])
     results["replay"] = [await replay.run(bootstrap, server_url, events) for events in plan["replay"]]
-    results["not_measured"] = NOT_MEASURED
+    e2e = plan["e2e"]
+    results["end_to_end"] = [
+        await end_to_end.run(
+            bootstrap, server_url, flood=e2e["flood"], seconds_per_level=e2e["seconds"], instances=instances
+        )
+        for instances in e2e["instances"]
+    ]
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return results
 
@@ -84,8 +109,24 @@ def table(results: dict[str, Any]) -> str:
             f"{run['analytics_rebuild']['per_second']} | bare consumer decoding each event "
             f"{run['bare_consumer_decoding']['per_second']} | {run['ratio_to_decoding']} | (context) |"
         )
-    for name, reason in results["not_measured"].items():
-        rows.append(f"| {name.replace('_', ' ')} | {reason} | | | |")
+    for run in results["end_to_end"]:
+        for level, figures in run["levels"].items():
+            case, sent = figures["case_in_read_model_ms"], figures["notification_sent_ms"]
+            rows.append(
+                f"| end to end, {run['instances_per_service']} instance(s), {level} of "
+                f"{run['maximum_contacts_per_second']} contacts/s: p50/p95/p99 ms to the case, to the notification | "
+                f"{case['p50']}/{case['p95']}/{case['p99']}, {sent['p50']}/{sent['p95']}/{sent['p99']} | "
+                f"offered {figures['offered_per_second']}/s | | ≥ 1,000/s; p99 < 250 ms at 50% |"
+            )
+    figures = store.get("peer", {}).get("eventsourcing_postgres_recorder")
+    if figures:
+        rows.append(
+            f"| event store append beside the eventsourcing library (events/s, p99 ms) | "
+            f"{store['onestop_event_store']['per_second']} | {store['peer']['library']} PostgreSQL recorder "
+            f"{figures['per_second']} ({figures['p99_ms']} ms) | {store['ratio_to_peer']} | ≥ 2 |"
+        )
+    elif "peer" in store:
+        rows.append(f"| event store beside the eventsourcing library | {store['peer']['not_measured']} | | | |")
     return "\n".join(rows) + "\n"
 
 

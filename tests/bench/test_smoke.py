@@ -29,4 +29,9 @@ def test_bench_smoke_writes_json_and_a_table(tmp_path: Path, kafka_bootstrap: st
     assert results["intake"]["intake_http_to_kafka_ack"]["count"] == 40
     assert results["replay"][0]["analytics_rebuild"]["count"] == 2_000
     assert results["replay"][0]["bare_aiokafka_consumer"]["count"] == 2_000
-    assert "| event store append" in (tmp_path / "latest.md").read_text()
+    [e2e] = results["end_to_end"]
+    assert e2e["flood"]["contacts"] == 40 and e2e["failed_submissions"] == 0
+    assert e2e["flood"]["not_raised"] == 0 and e2e["flood"]["not_notified"] == 0, "every contact went all the way"
+    assert set(e2e["levels"]) == {"25%", "50%", "100%"}
+    table = (tmp_path / "latest.md").read_text()
+    assert "| event store append" in table and "| end to end, 1 instance(s), 50%" in table

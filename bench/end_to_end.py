@@ -1,0 +1,252 @@
+"""End to end: contacts through all five services, each its own process, on the real broker and database.
+
+Latency is measured from the start of the intake call to (a) the case in the read model, seen as its
+CaseRaised on the log (cases commits the projection and the outbox row in one transaction, so the event
+is never ahead of the read model), and (b) the acknowledgement sent to the customer (NotificationSent).
+
+First a flood finds the most the system sustains; then contacts arrive at a steady 25%, 50% and 100% of
+that rate (open loop: each on its schedule, whether or not earlier ones are answered), and the latencies
+at each level are reported. With `instances=2`, intake, routing, cases and notify each run twice in the
+same consumer groups, and the report shows how the partitions split between the instances.
+"""
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+from aiosmtpd.controller import Controller
+
+from bench.stats import Timing, percentile
+from onestop.contracts import UndecodableMessage, decode_record
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.cases import CaseRaised
+from onestop.contracts.events.notifications import NotificationSent
+from onestop.localinfra.paths import repo_root
+from onestop.notify.mailcatcher import Inbox
+from onestop.ops.fleet import SERVICES, Fleet, free_port
+from onestop.servicekit.auth import mint_token
+from onestop.servicekit.log_reading import open_from_beginning
+
+SCALED = ("intake", "routing", "cases", "notify")  # analytics reads the whole log into one database: one reader
+CONTACT: dict[str, Any] = {
+    "channel": "app",
+    "needs": [
+        {
+            "kind": "report_problem",
+            "service_code": "584",
+            "description": "Graffiti on the underpass",
+        }
+    ],
+}
+
+
+class Watcher:
+    """Notes when each case's CaseRaised and first NotificationSent appear on the log."""
+
+    def __init__(self, bootstrap: str, namespace: str) -> None:
+        self.bootstrap, self.namespace = bootstrap, namespace
+        self.raised: dict[str, float] = {}
+        self.notified: dict[str, float] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        names = [
+            contract_topics.CASES.qualified(self.namespace),
+            contract_topics.NOTIFICATIONS.qualified(self.namespace),
+        ]
+        consumer, _ = await open_from_beginning(self.bootstrap, names)
+        try:
+            while not stop.is_set():
+                for records in (await consumer.getmany(timeout_ms=100)).values():
+                    now = time.monotonic()
+                    for record in records:
+                        try:
+                            event = decode_record(record.value, record.headers).data
+                        except UndecodableMessage:
+                            continue
+                        if isinstance(event, CaseRaised):
+                            self.raised.setdefault(str(event.case_id), now)
+                        elif isinstance(event, NotificationSent) and event.case_id is not None:
+                            self.notified.setdefault(str(event.case_id), now)
+        finally:
+            await consumer.stop()
+
+
+class Load:
+    """Submits contacts to the intake instances in turn and remembers when each case was asked for."""
+
+    def __init__(self, fleet: Fleet, watcher: Watcher) -> None:
+        self.intakes = [name for name in fleet.ports if name.split("#")[0] == "intake"]
+        self.fleet, self.watcher = fleet, watcher
+        self.submitted: dict[str, float] = {}
+        self.failures = 0
+        self.count = 0
+        self.client = httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {mint_token('bench', ['contacts:write'])}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=200),
+        )
+
+    async def submit(self, n: int) -> None:
+        self.count += 1
+        intake = self.fleet.url(self.intakes[self.count % len(self.intakes)])
+        resident = {"name": f"Resident {n}", "email": f"resident{n}@example.org"}
+        # Each report a kilometre or more from the others: reports close together are linked as duplicates.
+        need = {
+            **CONTACT["needs"][0],
+            "location": {"latitude": 51.0 + (n % 500) * 0.01, "longitude": -1.5 + (n // 500) * 0.01},
+        }
+        started = time.monotonic()
+        try:
+            response = await self.client.post(
+                f"{intake}/contacts", json={**CONTACT, "needs": [need], "customer": resident}
+            )
+        except httpx.HTTPError:
+            self.failures += 1
+            return
+        if response.status_code != 201:
+            self.failures += 1
+            return
+        for need in response.json()["needs"]:
+            self.submitted[need["case_id"]] = started
+
+    async def settled(self, case_ids: list[str], within: float) -> None:
+        """Wait until every case is raised and notified, or `within` seconds pass."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while not all(c in self.watcher.raised and c in self.watcher.notified for c in case_ids):
+                    await asyncio.sleep(0.2)
+
+    def latencies(self, case_ids: list[str]) -> dict[str, Any]:
+        raised = [(self.watcher.raised[c] - self.submitted[c]) * 1000 for c in case_ids if c in self.watcher.raised]
+        notified = [
+            (self.watcher.notified[c] - self.submitted[c]) * 1000 for c in case_ids if c in self.watcher.notified
+        ]
+        return {
+            "contacts": len(case_ids),
+            "case_in_read_model_ms": _percentiles(raised),
+            "notification_sent_ms": _percentiles(notified),
+            "not_raised": len(case_ids) - len(raised),
+            "not_notified": len(case_ids) - len(notified),
+        }
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    ordered = sorted(values)
+    return {f"p{q}": round(percentile(ordered, q), 1) if ordered else None for q in (50, 95, 99)}
+
+
+async def keep_busy(work: Callable[[int], Awaitable[None]], numbers: range, concurrency: int) -> None:
+    pending = iter(numbers)
+
+    async def caller() -> None:
+        for n in pending:
+            await work(n)
+
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+
+
+async def at_rate(work: Callable[[int], Coroutine[Any, Any, None]], numbers: range, per_second: float) -> None:
+    """Open loop: contact i starts at i / rate, however long earlier ones take."""
+    started = time.monotonic()
+    tasks: list[asyncio.Task[None]] = []
+    for i, n in enumerate(numbers):
+        delay = started + i / per_second - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(work(n)))
+    await asyncio.gather(*tasks)
+
+
+def partition_split(fleet: Fleet) -> dict[str, dict[str, int]]:
+    """Per consumer group, how many partitions each instance holds after the last rebalance, as each
+    instance's consumer logged it (aiokafka's admin client cannot decode Kafka 4's group descriptions)."""
+    split: dict[str, dict[str, int]] = {}
+    for instance in fleet.processes:
+        for line in (fleet.logs / f"{instance}.log").read_text(errors="replace").splitlines():
+            if "assigned to partitions" in line and line.count("|") >= 2:
+                group = line.split("|")[1].strip().removeprefix(fleet.namespace)
+                split.setdefault(group, {})[instance] = line.count("TopicPartition(")
+    return split
+
+
+async def run(
+    bootstrap: str, server_url: str, *, flood: int, seconds_per_level: float, instances: int = 1
+) -> dict[str, Any]:
+    namespace = f"bench{uuid.uuid4().hex[:8]}."
+    inbox = Inbox(capacity=100)
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATABASE_URL": server_url,
+        "TOPIC_NAMESPACE": namespace,
+        "PERSONAL_DATA_KEK": "",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        "NOTIFY_SMTP_PORT": str(smtp.port),
+        "NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS": "0",
+        "CASES_ESCALATION_INTERVAL_SECONDS": "3600",
+    }
+    fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "bench-logs" / namespace.rstrip("."))
+    extra = tuple(f"{service}#{i}" for service in SCALED for i in range(2, instances + 1))
+    stop = asyncio.Event()
+    watcher = Watcher(bootstrap, namespace)
+    watching: asyncio.Task[None] | None = None
+    try:
+        await fleet.start_all((*SERVICES, *extra))
+        watching = asyncio.create_task(watcher.run(stop))
+        load = Load(fleet, watcher)
+        await keep_busy(load.submit, range(20), 4)  # warm up every path once
+        await load.settled(list(load.submitted), within=60)
+
+        # The most the system sustains: a flood, timed until the last acknowledgement is sent.
+        before = set(load.submitted)
+        started = time.monotonic()
+        await keep_busy(load.submit, range(1000, 1000 + flood), 64)
+        flooded = [c for c in load.submitted if c not in before]
+        await load.settled(flooded, within=120)
+        finished = max((watcher.notified.get(c, 0.0) for c in flooded), default=started)
+        maximum = Timing(count=len([c for c in flooded if c in watcher.notified]), seconds=finished - started)
+        levels = {}
+        for share in (0.25, 0.5, 1.0):
+            rate = max(maximum.per_second * share, 1.0)
+            before = set(load.submitted)
+            first = 100_000 + int(share * 100) * 10_000
+            await at_rate(load.submit, range(first, first + int(rate * seconds_per_level)), rate)
+            offered = [c for c in load.submitted if c not in before]
+            await load.settled(offered, within=120)
+            levels[f"{int(share * 100)}%"] = {"offered_per_second": round(rate, 1), **load.latencies(offered)}
+        await load.client.aclose()
+        return {
+            "instances_per_service": instances,
+            "maximum_contacts_per_second": round(maximum.per_second, 1),
+            "flood": {"contacts": flood, **load.latencies(flooded)},
+            "levels": levels,
+            "failed_submissions": load.failures,
+            "partitions_per_instance": partition_split(fleet),
+        }
+    finally:
+        stop.set()
+        if watching is not None:
+            await asyncio.gather(watching, return_exceptions=True)
+        await fleet.stop_all()
+        smtp.stop()
+        await fleet.drop_databases(server_url)
+        await _delete_topics(bootstrap, namespace)
+
+
+async def _delete_topics(bootstrap: str, namespace: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [name for name in await admin.list_topics() if name.startswith(namespace)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
