@@ -12,24 +12,23 @@ same consumer groups, and the report shows how the partitions split between the 
 
 import asyncio
 import contextlib
-import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from aiosmtpd.controller import Controller
 
-from bench.stats import Timing, percentile
+from bench.stats import Timing, keep_busy, percentile
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseRaised
 from onestop.contracts.events.notifications import NotificationSent
-from onestop.localinfra.paths import repo_root
+from onestop.localinfra.paths import state_dir
 from onestop.notify.mailcatcher import Inbox
-from onestop.ops.fleet import SERVICES, Fleet, free_port
+from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
 from onestop.servicekit.auth import mint_token
 from onestop.servicekit.log_reading import open_from_beginning
 
@@ -141,16 +140,6 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     return {f"p{q}": round(percentile(ordered, q), 1) if ordered else None for q in (50, 95, 99)}
 
 
-async def keep_busy(work: Callable[[int], Awaitable[None]], numbers: range, concurrency: int) -> None:
-    pending = iter(numbers)
-
-    async def caller() -> None:
-        for n in pending:
-            await work(n)
-
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-
-
 async def at_rate(work: Callable[[int], Coroutine[Any, Any, None]], numbers: range, per_second: float) -> None:
     """Open loop: contact i starts at i / rate, however long earlier ones take."""
     started = time.monotonic()
@@ -182,18 +171,17 @@ async def run(
     inbox = Inbox(capacity=100)
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "DATABASE_URL": server_url,
-        "TOPIC_NAMESPACE": namespace,
-        "PERSONAL_DATA_KEK": "",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
-        "NOTIFY_SMTP_PORT": str(smtp.port),
-        "NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS": "0",
-        "CASES_ESCALATION_INTERVAL_SECONDS": "3600",
-    }
-    fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "bench-logs" / namespace.rstrip("."))
+    env = environment(
+        bootstrap,
+        server_url,
+        namespace,
+        PERSONAL_DATA_KEK="",
+        OTEL_EXPORTER_OTLP_ENDPOINT="",
+        NOTIFY_SMTP_PORT=str(smtp.port),
+        NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="0",
+        CASES_ESCALATION_INTERVAL_SECONDS="3600",
+    )
+    fleet = Fleet.prepare(namespace, env, state_dir() / "bench-logs" / namespace.rstrip("."))
     extra = tuple(f"{service}#{i}" for service in SCALED for i in range(2, instances + 1))
     stop = asyncio.Event()
     watcher = Watcher(bootstrap, namespace)

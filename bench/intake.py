@@ -1,23 +1,18 @@
 """Intake: contacts through the HTTP API to Kafka's acknowledgement, against a bare aiokafka producer."""
 
-import asyncio
-import contextlib
-import os
-import socket
-import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
-from bench.stats import Timing
+from bench.stats import Timing, keep_busy
 from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.intake.api import ContactIn, build_contact
+from onestop.localinfra.paths import state_dir
+from onestop.ops.fleet import Fleet, environment
 from onestop.servicekit.auth import mint_token
-from onestop.servicekit.database import drop_database
 
 CONTACT: dict[str, Any] = {
     "channel": "web",
@@ -33,55 +28,15 @@ CONTACT: dict[str, Any] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def keep_busy(work: Callable[[int], Awaitable[None]], total: int, concurrency: int) -> None:
-    """`concurrency` callers, each starting its next request as soon as its last is answered."""
-    numbers = iter(range(total))
-
-    async def caller() -> None:
-        for n in numbers:
-            await work(n)
-
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-
-
 async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) -> dict[str, object]:
     """The service runs as its own process, as it does in production, so it does not share an event loop
     (or the GIL) with the load it is measured under."""
     namespace = f"bench{uuid.uuid4().hex[:8]}."
-    database = f"bench_intake_{uuid.uuid4().hex[:8]}"
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "DATABASE_URL": server_url,
-        "TOPIC_NAMESPACE": namespace,
-        "DATABASE": database,
-        "PERSONAL_DATA_KEK": "",
-        "INTAKE_HTTP_PORT": str(port),
-    }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "onestop.intake",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    env = environment(bootstrap, server_url, namespace, PERSONAL_DATA_KEK="", OTEL_EXPORTER_OTLP_ENDPOINT="")
+    fleet = Fleet.prepare(namespace, env, state_dir() / "bench-logs" / namespace.rstrip("."))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe, asyncio.timeout(120):
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await probe.get("/health")).status_code == 200:
-                        break
-                if server.returncode is not None:
-                    raise RuntimeError(f"the intake service exited with {server.returncode}")
-                await asyncio.sleep(0.2)
+        await fleet.start_all(("intake",))
+        port = fleet.ports["intake"]
         headers = {"Authorization": f"Bearer {mint_token('bench', ['contacts:write'])}"}
         api = Timing()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
@@ -96,7 +51,7 @@ async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) 
                 api.latencies_ms.append((time.perf_counter() - started) * 1000)
 
             started = time.perf_counter()
-            await keep_busy(one, contacts, concurrency)
+            await keep_busy(one, range(contacts), concurrency)
             api.seconds, api.count = time.perf_counter() - started, contacts
 
         # The bare producer: the same event, encoded the same way, acks=all, idempotent, same concurrency.
@@ -117,7 +72,7 @@ async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) 
                 bare.latencies_ms.append((time.perf_counter() - started) * 1000)
 
             started = time.perf_counter()
-            await keep_busy(send, contacts, concurrency)
+            await keep_busy(send, range(contacts), concurrency)
             bare.seconds, bare.count = time.perf_counter() - started, contacts
         finally:
             await producer.stop()
@@ -128,6 +83,5 @@ async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) 
             "concurrency": concurrency,
         }
     finally:
-        server.terminate()
-        await server.wait()
-        await drop_database(server_url, database)
+        await fleet.stop_all()
+        await fleet.drop_databases(server_url)

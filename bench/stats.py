@@ -1,8 +1,9 @@
 """Percentiles, rates and memory, measured the same way for every figure."""
 
+import asyncio
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -14,6 +15,17 @@ def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
+
+
+async def keep_busy(work: Callable[[int], Awaitable[None]], numbers: Iterable[int], concurrency: int) -> None:
+    """`concurrency` callers, each starting its next request as soon as its last is answered."""
+    pending = iter(numbers)
+
+    async def caller() -> None:
+        for n in pending:
+            await work(n)
+
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
 
 
 def peak_rss_mb() -> float:

@@ -2,7 +2,6 @@
 trace viewer and a real SMTP server, isolated in a namespace and databases of the test's own."""
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 from onestop.localinfra.paths import repo_root
 from onestop.notify.mailcatcher import Inbox
-from onestop.ops.fleet import Fleet, free_port
+from onestop.ops.fleet import Fleet, environment, free_port
 from onestop.ops.traces import MetricStore, SpanStore, create_app
 from onestop.servicekit.personal_data import new_kek
 
@@ -37,18 +36,17 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
     viewing = asyncio.create_task(viewer.serve())
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "DATABASE_URL": postgres_url,
-        "TOPIC_NAMESPACE": namespace,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{traces_port}",
-        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-        "PERSONAL_DATA_KEK": new_kek(),
-        "NOTIFY_SMTP_PORT": str(smtp.port),
-        "NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS": "1",
-        "CASES_ESCALATION_INTERVAL_SECONDS": "3600",
-    }
+    env = environment(
+        kafka_bootstrap,
+        postgres_url,
+        namespace,
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{traces_port}",
+        OTEL_METRIC_EXPORT_INTERVAL="1000",
+        PERSONAL_DATA_KEK=new_kek(),
+        NOTIFY_SMTP_PORT=str(smtp.port),
+        NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
+        CASES_ESCALATION_INTERVAL_SECONDS="3600",
+    )
     fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "e2e-logs" / uuid.uuid4().hex[:8])
     running = System(fleet.namespace, fleet.env, fleet.logs, fleet.databases, spans=spans, metrics=metrics, inbox=inbox)
     try:

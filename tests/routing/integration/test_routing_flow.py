@@ -1,5 +1,6 @@
 """Routing on the real broker: the fly-tip and chaser stories, rules reloaded live, and triage."""
 
+import math
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,6 +72,27 @@ async def test_the_fly_tip_ten_reports_one_case(routing: RunningRouting) -> None
     assert {link.case_id for link in linked} == {routed[0].case_id}
     assert routed[0].rule_id == "street-cleaning/fly-tip"
     assert sum(a.category is AvoidableCategory.DUPLICATE_REPORT for a in assessed) == 9
+
+
+async def test_a_report_is_linked_only_to_a_case_at_its_own_place(routing: RunningRouting) -> None:
+    """East and west of the alley as well as north and south, and by UPRN wherever the pin fell."""
+    metres_east = 1 / (111_000 * math.cos(math.radians(ALLEY[0])))
+
+    def at(east: float, uprn: str | None = None) -> Need:
+        place = Location(latitude=ALLEY[0], longitude=ALLEY[1] + east * metres_east, uprn=uprn)
+        return fly_tip(0).model_copy(update={"location": place})
+
+    first, far, near_far, same_uprn = at(0, uprn="100031234567"), at(300), at(340), at(2_000, uprn="100031234567")
+    # One at a time (contacts land on different partitions): each decision is made before the next report.
+    for sent, need in enumerate((first, far, near_far, same_uprn), start=1):
+        await publish_events(
+            routing.settings.kafka_bootstrap_servers, routing.settings.topic_namespace, a_contact(Channel.APP, need)
+        )
+        events = [e.data for e in await routing_events(routing, 2 * sent)]
+    routed = {e.need.need_id: e.case_id for e in events if isinstance(e, NeedRouted)}
+    linked = {e.need_id: e.case_id for e in events if isinstance(e, DuplicateReportLinked)}
+    assert set(routed) == {first.need_id, far.need_id}, "300 m away is another fly-tip"
+    assert linked == {near_far.need_id: routed[far.need_id], same_uprn.need_id: routed[first.need_id]}
 
 
 async def test_the_chaser_two_calls_about_an_open_case_are_avoidable(routing: RunningRouting) -> None:

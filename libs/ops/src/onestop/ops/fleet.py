@@ -6,6 +6,7 @@ database and consumer groups, so a second instance splits the work with the firs
 """
 
 import asyncio
+import os
 import signal
 import socket
 import sys
@@ -24,6 +25,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def environment(bootstrap: str, server_url: str, namespace: str, **settings: str) -> dict[str, str]:
+    """This process's environment, pointed at the broker, the server and the namespace, with `settings`
+    (by their environment names) on top."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATABASE_URL": server_url,
+        "TOPIC_NAMESPACE": namespace,
+        **settings,
+    }
 
 
 @dataclass

@@ -12,7 +12,9 @@ consumer lag) per service.
 import argparse
 import html
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -25,6 +27,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -166,9 +170,18 @@ def _attribute_text(value: object) -> str:
     return ""
 
 
-def _is_protobuf(request: Request) -> None:
+async def _received(request: Request, parse: Callable[[bytes], list[T]], what: str) -> list[T]:
+    """The items of an OTLP/HTTP export, or the 4xx that says what is wrong with it."""
     if request.headers.get("content-type", "").split(";")[0] != "application/x-protobuf":
         raise HTTPException(415, "send OTLP/HTTP protobuf (application/x-protobuf)")
+    try:
+        return parse(await request.body())
+    except DecodeError as exc:
+        raise HTTPException(400, f"not an OTLP {what} export: {exc}") from exc
+
+
+def _protobuf(message: object) -> Response:
+    return Response(message.SerializeToString(), media_type="application/x-protobuf")  # type: ignore[attr-defined]
 
 
 def create_app(store: SpanStore | None = None, metric_store: MetricStore | None = None) -> FastAPI:
@@ -179,14 +192,10 @@ def create_app(store: SpanStore | None = None, metric_store: MetricStore | None 
 
     @app.post("/v1/metrics")
     async def receive_metrics(request: Request) -> Response:
-        _is_protobuf(request)
-        try:
-            points = parse_metrics(await request.body())
-        except DecodeError as exc:
-            raise HTTPException(400, f"not an OTLP metrics export: {exc}") from exc
+        points = await _received(request, parse_metrics, "metrics")
         for point in points:
             metric_store.add(point)
-        return Response(ExportMetricsServiceResponse().SerializeToString(), media_type="application/x-protobuf")
+        return _protobuf(ExportMetricsServiceResponse())
 
     @app.get("/api/metrics")
     async def list_metrics() -> JSONResponse:
@@ -207,14 +216,10 @@ def create_app(store: SpanStore | None = None, metric_store: MetricStore | None 
 
     @app.post("/v1/traces")
     async def receive(request: Request) -> Response:
-        _is_protobuf(request)
-        try:
-            spans = parse_export(await request.body())
-        except DecodeError as exc:
-            raise HTTPException(400, f"not an OTLP trace export: {exc}") from exc
+        spans = await _received(request, parse_export, "trace")
         for span in spans:
             store.add(span)
-        return Response(ExportTraceServiceResponse().SerializeToString(), media_type="application/x-protobuf")
+        return _protobuf(ExportTraceServiceResponse())
 
     @app.get("/api/traces")
     async def list_traces(limit: int = 100) -> JSONResponse:

@@ -6,6 +6,7 @@ outbox keyed by the contact, so they come out once and in order.
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -258,13 +259,42 @@ class RoutingService:
             repeat_since = now - timedelta(days=self.settings.routing_repeat_window_days)
             customers_open = [_known(r) for r in rows if r["closed_at"] is None]
             recently_closed = [_known(r) for r in rows if r["closed_at"] is not None and r["closed_at"] >= repeat_since]
-        nearby = await connection.fetch(
-            "SELECT * FROM known_cases WHERE service_code = $1 AND closed_at IS NULL AND opened_at >= $2"
-            " ORDER BY opened_at",
-            service_code,
-            now - timedelta(days=self.settings.routing_duplicate_window_days),
-        )
+        nearby = await self._open_cases_near(connection, need, service_code, now)
         return Context(by_reference, customers_open, recently_closed, [_known(r) for r in nearby])
+
+    async def _open_cases_near(
+        self, connection: Connection, need: Need, service_code: str, now: datetime
+    ) -> list[asyncpg.Record]:
+        """Open cases of the service that could be at the need's place: within a box a little larger than the
+        duplicate radius, or at its UPRN or street. The exact test is decide()'s; this keeps the candidates
+        few however many cases are open."""
+        location = need.location
+        if location is None:
+            return []
+        box: tuple[float | None, ...] = (None, None, None, None)
+        if location.latitude is not None and location.longitude is not None:
+            reach = self.settings.routing_duplicate_radius_metres * 1.01
+            degrees_lat = reach / 111_000
+            degrees_lon = reach / (111_000 * max(math.cos(math.radians(location.latitude)), 0.01))
+            box = (
+                location.latitude - degrees_lat,
+                location.latitude + degrees_lat,
+                location.longitude - degrees_lon,
+                location.longitude + degrees_lon,
+            )
+        return list(
+            await connection.fetch(
+                """SELECT * FROM known_cases
+                   WHERE service_code = $1 AND closed_at IS NULL AND opened_at >= $2
+                     AND ((latitude BETWEEN $3 AND $4 AND longitude BETWEEN $5 AND $6) OR uprn = $7 OR usrn = $8)
+                   ORDER BY opened_at""",
+                service_code,
+                now - timedelta(days=self.settings.routing_duplicate_window_days),
+                *box,
+                location.uprn,
+                location.usrn,
+            )
+        )
 
     async def _remember_decision(self, connection: Connection, routed: NeedRouted) -> None:
         customer_id = routed.customer.customer_id if routed.customer else None
