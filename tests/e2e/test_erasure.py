@@ -130,6 +130,17 @@ async def test_erased_customer_is_nowhere_in_the_clear(system: System, postgres_
         case = await client.get(f"{system.url('cases')}/cases/{case_id}")
         assert case.status_code == 200 and case.json()["case"]["case_id"] == case_id
 
+    # Nor was it ever written to logs, traces or metrics, before or after erasure.
+    await asyncio.sleep(2)  # the last spans and metrics reach the viewer within a second
+    logged = "\n".join(path.read_text(errors="replace") for path in system.logs.glob("*.log"))
+    traced = " ".join(f"{s.name} {s.attributes}" for spans in system.spans.traces.values() for s in spans)
+    measured = " ".join(f"{p.name} {p.attributes}" for p in system.metrics.points.values())
+    assert "POST /contacts" in traced and "Application startup complete" in logged, "the scan reads this run's"
+    for needle in needles:
+        assert needle not in logged, f"{needle!r} is in a service's log"
+        assert needle not in traced, f"{needle!r} is in a span"
+        assert needle not in measured, f"{needle!r} is in a metric"
+
     segments = _kafka_log_files(system.namespace)
     if segments:  # a local broker: read its files byte for byte
         raw = b"".join(segment.read_bytes() for segment in segments)
