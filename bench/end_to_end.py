@@ -18,7 +18,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from aiosmtpd.controller import Controller
 
 from bench.stats import Timing, keep_busy, percentile
@@ -31,6 +30,7 @@ from onestop.notify.mailcatcher import Inbox
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
 from onestop.servicekit.auth import mint_token
 from onestop.servicekit.log_reading import open_from_beginning
+from onestop.servicekit.topics_admin import delete_namespace_topics
 
 SCALED = ("intake", "routing", "cases", "notify")  # analytics reads the whole log into one database: one reader
 CONTACT: dict[str, Any] = {
@@ -226,15 +226,4 @@ async def run(
         await fleet.stop_all()
         smtp.stop()
         await fleet.drop_databases(server_url)
-        await _delete_topics(bootstrap, namespace)
-
-
-async def _delete_topics(bootstrap: str, namespace: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        mine = [name for name in await admin.list_topics() if name.startswith(namespace)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
+        await delete_namespace_topics(bootstrap, namespace)

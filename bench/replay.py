@@ -18,7 +18,7 @@ from onestop.contracts.events.routing import ContactAssessed
 from onestop.contracts.topics import ALL_TOPICS
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, drop_database, open_service_database
 from onestop.servicekit.log_reading import open_from_beginning
-from onestop.servicekit.topics_admin import ensure_topics
+from onestop.servicekit.topics_admin import delete_namespace_topics, ensure_topics
 
 
 async def publish_log(bootstrap: str, namespace: str, events: int) -> None:
@@ -116,11 +116,4 @@ async def run(bootstrap: str, server_url: str, events: int) -> dict[str, object]
     finally:
         await pool.close()
         await drop_database(server_url, settings.database_name)
-        from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
-
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            await admin.delete_topics([n for n in await admin.list_topics() if n.startswith(namespace)])
-        finally:
-            await admin.close()
+        await delete_namespace_topics(bootstrap, namespace)

@@ -7,6 +7,7 @@ Where the infrastructure comes from, in order:
 Each test gets its own topic namespace and its own database, so tests never see each other's data.
 """
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ import pytest
 
 from onestop.servicekit.database import drop_database, ensure_database
 from onestop.servicekit.settings import with_database
+from onestop.servicekit.topics_admin import delete_namespace_topics
 
 # Tests choose their own settings; a developer's `.env` must not switch on encryption behind their back.
 os.environ.setdefault("PERSONAL_DATA_KEK", "")
@@ -65,18 +67,8 @@ async def namespace(kafka_bootstrap: str) -> AsyncIterator[str]:
     """A topic and consumer-group prefix of this test's own; its topics are deleted afterwards."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     yield prefix
-    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        await admin.start()
-        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    except Exception:  # a broker the test itself stopped; nothing to tidy
-        pass
-    finally:
-        await admin.close()
+    with contextlib.suppress(Exception):  # a broker the test itself stopped; nothing to tidy
+        await delete_namespace_topics(kafka_bootstrap, prefix)
 
 
 @pytest.fixture

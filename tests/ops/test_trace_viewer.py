@@ -58,3 +58,47 @@ def test_oldest_traces_are_forgotten_first() -> None:
     for _ in range(3):
         client.post("/v1/traces", content=a_journey(), headers={"content-type": "application/x-protobuf"})
     assert len(store.traces) == 1
+
+
+def a_metrics_export() -> bytes:
+    """Counters, a histogram and an observable gauge from one service, as its SDK exports them."""
+    from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
+    from opentelemetry.metrics import Observation
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(resource=Resource.create({"service.name": "onestop-routing"}), metric_readers=[reader])
+    meter = provider.get_meter("test")
+    meter.create_counter("onestop.events.published").add(3, {"type": "onestop.need.routed"})
+    meter.create_histogram("onestop.event.processing.duration", unit="s").record(0.25)
+    meter.create_histogram("onestop.event.processing.duration", unit="s").record(0.75)
+    meter.create_observable_gauge(
+        "onestop.consumer.lag", callbacks=[lambda _: [Observation(7, {"consumer.group": "onestop.routing"})]]
+    )
+    data = reader.get_metrics_data()
+    assert data is not None
+    return encode_metrics(data).SerializeToString()
+
+
+def test_metrics_show_their_latest_values_per_service() -> None:
+    client = TestClient(create_app())
+    protobuf = {"content-type": "application/x-protobuf"}
+    assert client.post("/v1/metrics", content=a_metrics_export(), headers=protobuf).status_code == 200
+    points = {p["name"]: p for p in client.get("/api/metrics").json()}
+    assert points["onestop.events.published"]["value"] == 3
+    assert points["onestop.events.published"]["attributes"] == {"type": "onestop.need.routed"}
+    assert points["onestop.event.processing.duration"]["value"] == 2  # a histogram shows its count ...
+    assert points["onestop.event.processing.duration"]["total"] == 1.0  # ... and its sum
+    assert points["onestop.consumer.lag"]["value"] == 7
+    assert {p["service"] for p in points.values()} == {"onestop-routing"}
+    assert "onestop.consumer.lag" in client.get("/metrics").text
+
+
+def test_a_metrics_export_that_is_not_otlp_protobuf_is_refused_with_the_reason() -> None:
+    client = TestClient(create_app())
+    assert client.post("/v1/metrics", json={"metrics": []}).status_code == 415
+    refused = client.post(
+        "/v1/metrics", content=b"\xff\xfe not protobuf", headers={"content-type": "application/x-protobuf"}
+    )
+    assert refused.status_code == 400 and "not an OTLP metrics export" in refused.json()["detail"]

@@ -6,7 +6,6 @@ database and consumer groups, so a second instance splits the work with the firs
 """
 
 import asyncio
-import contextlib
 import ctypes
 import os
 import signal
@@ -22,13 +21,15 @@ from onestop.servicekit.database import drop_database
 
 SERVICES = ("intake", "routing", "cases", "notify", "analytics")
 PR_SET_PDEATHSIG = 1  # prctl(2)
+# Looked up here, in the parent: between fork and exec the child should call, not load, anything.
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform == "linux" else None
 
 
 def _die_with_parent() -> None:
     """In the child, on Linux: be sent SIGTERM if the parent dies, so an interrupted test run or benchmark
     leaves no services behind."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:

@@ -124,7 +124,7 @@ def parse_metrics(body: bytes) -> list[MetricPoint]:
                 kind = metric.WhichOneof("data")
                 for data_point in getattr(metric, kind).data_points if kind else ():
                     attributes = tuple(sorted((a.key, _attribute_text(a.value)) for a in data_point.attributes))
-                    if kind == "histogram":
+                    if kind in ("histogram", "exponential_histogram", "summary"):
                         value, total = float(data_point.count), float(data_point.sum)
                     else:
                         number = data_point.WhichOneof("value")

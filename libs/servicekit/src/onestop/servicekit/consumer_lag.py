@@ -21,28 +21,58 @@ log = logging.getLogger(__name__)
 Lags = dict[tuple[str, str], int]  # (group, topic) -> messages not yet read
 
 
+class BrokerLag:
+    """Measures lag again and again over one admin client and one consumer, opened on first use and
+    opened afresh after a failure (the broker may restart under a running service)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def measure(self, group_prefix: str = "") -> Lags:
+        """The lag of every consumer group whose name starts with `group_prefix`, per topic."""
+        try:
+            admin, consumer = await self._clients()
+            lags: Lags = {}
+            for group, *_ in await admin.list_consumer_groups():
+                if not group.startswith(group_prefix):
+                    continue
+                committed = await admin.list_consumer_group_offsets(group)
+                if not committed:
+                    continue
+                ends = await consumer.end_offsets(list(committed))
+                for partition, meta in committed.items():
+                    key = (group, partition.topic)
+                    lags[key] = lags.get(key, 0) + max(ends[partition] - meta.offset, 0)
+            return dict(sorted(lags.items()))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        if self._admin is None or self._consumer is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **kafka_options())
+            self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, **kafka_options())
+            await self._admin.start()
+            await self._consumer.start()
+        return self._admin, self._consumer
+
+    async def stop(self) -> None:
+        admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
+        if consumer is not None:
+            await consumer.stop()
+        if admin is not None:
+            await admin.close()
+
+
 async def group_lags(bootstrap: str, group_prefix: str = "") -> Lags:
-    """The lag of every consumer group whose name starts with `group_prefix`, per topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options())
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_options())
-    await admin.start()
-    await consumer.start()
+    """One measurement, for the command line."""
+    lag = BrokerLag(bootstrap)
     try:
-        lags: Lags = {}
-        for group, *_ in await admin.list_consumer_groups():
-            if not group.startswith(group_prefix):
-                continue
-            committed = await admin.list_consumer_group_offsets(group)
-            if not committed:
-                continue
-            ends = await consumer.end_offsets(list(committed))
-            for partition, meta in committed.items():
-                key = (group, partition.topic)
-                lags[key] = lags.get(key, 0) + max(ends[partition] - meta.offset, 0)
-        return dict(sorted(lags.items()))
+        return await lag.measure(group_prefix)
     finally:
-        await consumer.stop()
-        await admin.close()
+        await lag.stop()
 
 
 def by_group(lags: Lags) -> dict[str, int]:
@@ -56,8 +86,13 @@ class ConsumerLagGauge:
     """Publishes `onestop.consumer.lag` (per group and topic), refreshed in the background: a metric
     callback must not wait on the broker."""
 
-    def __init__(self, measure: Callable[[], Awaitable[Lags]], every_seconds: float = 10.0) -> None:
-        self.measure, self.every_seconds = measure, every_seconds
+    def __init__(
+        self,
+        measure: Callable[[], Awaitable[Lags]],
+        every_seconds: float = 10.0,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.measure, self.every_seconds, self.close = measure, every_seconds, close
         self.latest: Lags = {}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -72,6 +107,8 @@ class ConsumerLagGauge:
                     await asyncio.wait_for(stop.wait(), timeout=self.every_seconds)
         finally:
             _gauges.remove(self)
+            if self.close is not None:
+                await self.close()
 
     def observations(self) -> Iterable[Observation]:
         for (group, topic), lag in self.latest.items():

@@ -17,7 +17,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from onestop.contracts import topics
-from onestop.servicekit.consumer_lag import ConsumerLagGauge, group_lags
+from onestop.servicekit.consumer_lag import BrokerLag, ConsumerLagGauge
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, MigrationSource, open_service_database
 from onestop.servicekit.messaging import dead_letter_topic_of, make_broker
 from onestop.servicekit.outbox import OutboxRelay
@@ -54,7 +54,8 @@ async def service_runtime(settings: ServiceSettings, migrations: MigrationSource
         await relay.start()
         runtime = Runtime(pool, relay, make_broker(settings), asyncio.Event())
         runtime.run_in_background(relay.run(runtime.stop))
-        lag = ConsumerLagGauge(lambda: group_lags(settings.kafka_bootstrap_servers, settings.consumer_group()))
+        broker_lag = BrokerLag(settings.kafka_bootstrap_servers)
+        lag = ConsumerLagGauge(lambda: broker_lag.measure(settings.consumer_group()), close=broker_lag.stop)
         runtime.run_in_background(lag.run(runtime.stop))
         try:
             yield runtime

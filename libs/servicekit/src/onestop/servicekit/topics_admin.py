@@ -40,6 +40,20 @@ async def ensure_topics(bootstrap: str, namespace: str = "", topics: Iterable[To
         await admin.close()
 
 
+async def delete_namespace_topics(bootstrap: str, namespace: str) -> None:
+    """Delete every topic of an installation, test or benchmark run (all names start with `namespace`)."""
+    if not namespace:
+        raise ValueError("an empty namespace would name every topic on the broker")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options())
+    try:
+        await admin.start()
+        mine = [name for name in await admin.list_topics() if name.startswith(namespace)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], attempts: int = 50) -> None:
     """A new topic is usable once every partition has a leader."""
     for _ in range(attempts):

@@ -44,10 +44,6 @@ def _write(sql: str, *args: Any) -> Write:
     return Write(sql, args)
 
 
-async def apply(connection: Connection, schema: str, envelope: EventEnvelope) -> None:
-    await apply_batch(connection, schema, [envelope])
-
-
 async def apply_batch(connection: Connection, schema: str, envelopes: Iterable[EventEnvelope]) -> None:
     s = checked(schema)
     commuting: dict[str, list[tuple[Any, ...]]] = {}
