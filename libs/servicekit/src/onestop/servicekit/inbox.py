@@ -1,5 +1,6 @@
 """The inbox: a consumed event has its effect once, however often Kafka delivers it."""
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from onestop.servicekit.database import Connection
@@ -17,3 +18,13 @@ async def first_delivery(connection: Connection, consumer: str, event_id: UUID) 
         event_id,
     )
     return bool(inserted)
+
+
+async def first_deliveries(connection: Connection, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+    """Record a whole batch in one statement; returns the ids `consumer` had not handled before."""
+    rows = await connection.fetch(
+        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        list(event_ids),
+    )
+    return {row["event_id"] for row in rows}

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
@@ -40,6 +41,21 @@ async def append(connection: Connection, envelopes: Iterable[EventEnvelope], nam
         "INSERT INTO outbox (event_id, topic, message_key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)"
         " ON CONFLICT (event_id) DO NOTHING",
         rows,
+    )
+
+
+async def append_record(
+    connection: Connection, event_id: UUID, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+) -> None:
+    """Queue a record that is not an event of ours (a dead letter keeps the original bytes)."""
+    await connection.execute(
+        "INSERT INTO outbox (event_id, topic, message_key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        event_id,
+        topic,
+        key,
+        value,
+        json.dumps(headers),
     )
 
 

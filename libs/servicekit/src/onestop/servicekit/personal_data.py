@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -28,6 +29,7 @@ from onestop.contracts.topics import CUSTOMER_KEYS
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import open_from_beginning
 from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.supervision import Supervised
 from onestop.servicekit.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,9 @@ class CustomerKeyring:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._partitions: list[TopicPartition] = []
-        self._follower: asyncio.Task[None] | None = None
+        self.follower = Supervised("customer key follower", self._follow)
+        self._follower_task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
         self._progress = asyncio.Condition()
 
@@ -67,52 +71,64 @@ class CustomerKeyring:
             bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, **kafka_options()
         )
         await self._producer.start()
-        self._consumer, self._partitions = await open_from_beginning(self.bootstrap, [self.topic])
-        self._follower = asyncio.create_task(self._follow())
+        self._stop = asyncio.Event()
+        self._follower_task = self.follower.start(self._stop)
         await self.catch_up()
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
+        self._stop.set()
+        if self._follower_task is not None:
+            self._follower_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-        if self._consumer is not None:
-            await self._consumer.stop()
+                await self._follower_task
         if self._producer is not None:
             await self._producer.stop()
 
-    async def _follow(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    self._remember(record.key, record.value)
-            positions = {tp: await self._consumer.position(tp) for tp in self._partitions}
-            async with self._progress:
-                self._positions = positions
-                self._progress.notify_all()
+    async def _follow(self, stop: asyncio.Event) -> None:
+        """Read the key topic for ever, from where the last follower got to (a restart re-reads nothing)."""
+        consumer, partitions = await open_from_beginning(self.bootstrap, [self.topic], start_at=self._positions)
+        self._consumer, self._partitions = consumer, partitions
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200)
+                for records in batches.values():
+                    for record in records:
+                        self._remember(record.key, record.value)
+                positions = {tp: await consumer.position(tp) for tp in partitions}
+                async with self._progress:
+                    self._positions = positions
+                    self._progress.notify_all()
+        finally:
+            self._consumer = None
+            await consumer.stop()
 
-    def _remember(self, key: bytes, value: bytes | None) -> None:
-        customer_id = UUID(key.decode())
+    def _remember(self, key: bytes | None, value: bytes | None) -> None:
+        """Learn one record of the key topic; one that cannot be read is logged and skipped, never fatal."""
+        try:
+            customer_id = UUID((key or b"").decode())
+        except (UnicodeDecodeError, ValueError):
+            log.error("skipping a record on the customer key topic whose key is not a customer id")
+            return
         if value is None:
             self._keys[customer_id] = _ERASED
             return
         try:
             self._keys[customer_id] = self._kek.decrypt(value[:12], value[12:], key)
-        except InvalidTag:
+        except (InvalidTag, ValueError):
             log.error("a customer key could not be unwrapped with this key-encryption key; ignoring it")
 
     async def catch_up(self, within: float = 30) -> None:
         """Wait until everything on the key topic when called has been read."""
-        assert self._consumer is not None
-        ends = await self._consumer.end_offsets(self._partitions)
+        async with asyncio.timeout(within):
+            while (consumer := self._consumer) is None:  # the follower is (re)starting
+                await asyncio.sleep(0.05)
+            ends = await consumer.end_offsets(self._partitions)
 
-        def caught_up() -> bool:
-            return all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
+            def caught_up() -> bool:
+                return all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
 
-        async with asyncio.timeout(within), self._progress:
-            await self._progress.wait_for(caught_up)
+            async with self._progress:
+                await self._progress.wait_for(caught_up)
 
     def is_erased(self, customer_id: UUID) -> bool:
         return self._keys.get(customer_id) == _ERASED
@@ -133,15 +149,15 @@ class CustomerKeyring:
         return None if key == _ERASED else key
 
     async def key_for_opening(self, customer_id: UUID, within: float = 10) -> bytes | None:
-        """The customer's key; None once erased; PersonalDataKeyPending if it has not arrived yet."""
+        """The customer's key; None once erased. A key is written before anything sealed under it is
+        published, so one still unknown after reading the whole key topic was erased and compacted away.
+        PersonalDataKeyPending (an outage) only when the key topic cannot be read in time."""
         if customer_id not in self._keys:
             try:
                 await self.catch_up(within)
-            except TimeoutError as exc:
-                raise PersonalDataKeyPending(f"no key yet for a customer ({customer_id})") from exc
-        key = self._keys.get(customer_id)
-        if key is None:
-            raise PersonalDataKeyPending(f"no key yet for a customer ({customer_id})")
+            except (TimeoutError, KafkaError) as exc:
+                raise PersonalDataKeyPending(f"the key topic could not be read ({customer_id})") from exc
+        key = self._keys.get(customer_id, _ERASED)
         return None if key == _ERASED else key
 
     async def erase(self, customer_id: UUID) -> None:

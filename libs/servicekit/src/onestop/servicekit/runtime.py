@@ -1,47 +1,121 @@
-"""What every service's lifespan does, once: database and migrations, topics, the outbox relay, the broker.
+"""What every service runs, once: database and migrations, topics, the consumers, the outbox relay, the
+lag gauge and any clock of its own, each supervised, and the FastAPI app around them.
 
-async with service_runtime(settings, MIGRATIONS) as runtime:
-    subscribe(runtime.broker, settings, topics, handler)
-    runtime.run_in_background(some_clock(runtime.stop))
-    await runtime.broker.start()
-    yield
+    def create_app(settings=None):
+        settings = settings or CasesSettings()
+
+        async def start(runtime: Runtime, app: FastAPI) -> None:
+            runtime.consume([topics.ROUTING], {NeedRouted: on_need_routed}, CaseRepositories)
+            runtime.run_in_background("escalation clock", clock)
+
+        return service_app(settings, MIGRATIONS, start, title=..., description=..., routers=[router])
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 
 from onestop.contracts import topics
+from onestop.contracts.events.base import Event
+from onestop.contracts.topics import Topic
 from onestop.servicekit.consumer_lag import BrokerLag, ConsumerLagGauge
-from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, MigrationSource, open_service_database
+from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, MigrationSource, open_service_database
+from onestop.servicekit.event_consumer import EventConsumer, Handler
+from onestop.servicekit.health import Check, health_router
 from onestop.servicekit.messaging import dead_letter_topic_of, make_broker
 from onestop.servicekit.outbox import OutboxRelay
-from onestop.servicekit.personal_data import personal_data_protection
+from onestop.servicekit.personal_data import CustomerKeyring, personal_data_protection
 from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.supervision import Supervised, Work
+from onestop.servicekit.telemetry import instrument_fastapi, setup_telemetry
 from onestop.servicekit.topics_admin import ensure_topics
+from onestop.servicekit.unit_of_work import UnitsOfWork
+
+R = TypeVar("R")
 
 
 @dataclass
 class Runtime:
+    settings: ServiceSettings
     pool: asyncpg.Pool
     relay: OutboxRelay
     broker: KafkaBroker
-    stop: asyncio.Event
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    keyring: CustomerKeyring | None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    supervised: list[Supervised] = field(default_factory=list)
+    consumers: list[EventConsumer[Any]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def run_in_background(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run until the service stops (the coroutine should watch `stop`)."""
-        self.tasks.append(asyncio.create_task(work))
+    def consume(
+        self,
+        topics: Iterable[Topic],
+        handlers: Mapping[type[Event], Handler[R]],
+        repositories: Callable[[Connection], R],
+        *,
+        group: str | None = None,
+        **options: Any,
+    ) -> EventConsumer[R]:
+        """Run a consumer group whose handlers each take one event type, in batches (see EventConsumer)."""
+        consumer = EventConsumer(
+            self.pool,
+            self.settings,
+            topics,
+            handlers,
+            repositories,
+            group=group,
+            on_commit=self.relay.wake,
+            **options,
+        )
+        self.consumers.append(consumer)
+        self.run_in_background(f"consumer {consumer.group_id}", consumer.run)
+        return consumer
+
+    def units(self, repositories: Callable[[Connection], R]) -> UnitsOfWork[R]:
+        """Units of work for API commands and clocks: their events reach the outbox, then the relay wakes."""
+        return UnitsOfWork(
+            self.pool,
+            repositories,
+            source=self.settings.source,
+            namespace=self.settings.topic_namespace,
+            on_commit=self.relay.wake,
+        )
+
+    def run_in_background(self, name: str, work: Work) -> Supervised:
+        """Run `work(stop)` until the service stops, restarted if it dies, and reported by /health."""
+        supervised = Supervised(name, work)
+        self.supervised.append(supervised)
+        if self._tasks:  # already started: start this one now
+            self._tasks.append(supervised.start(self.stop))
+        return supervised
+
+    def start(self) -> None:
+        self._tasks = [supervised.start(self.stop) for supervised in self.supervised]
+
+    def health_checks(self) -> dict[str, Check]:
+        async def database() -> None:
+            async with self.pool.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+
+        checks: dict[str, Check] = {"database": database}
+        if self.keyring is not None:
+            checks[self.keyring.follower.name] = self.keyring.follower.check
+        checks.update({supervised.name: supervised.check for supervised in self.supervised})
+        return checks
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
 async def service_runtime(settings: ServiceSettings, migrations: MigrationSource) -> AsyncIterator[Runtime]:
-    async with personal_data_protection(settings):
+    async with personal_data_protection(settings) as keyring:
         pool = await open_service_database(
             settings.database_url, settings.database_name, [SERVICEKIT_MIGRATIONS, migrations]
         )
@@ -52,26 +126,44 @@ async def service_runtime(settings: ServiceSettings, migrations: MigrationSource
         )
         relay = OutboxRelay(pool, settings.kafka_bootstrap_servers)
         await relay.start()
-        runtime = Runtime(pool, relay, make_broker(settings), asyncio.Event())
-        runtime.run_in_background(relay.run(runtime.stop))
+        runtime = Runtime(settings, pool, relay, make_broker(settings), keyring)
+        runtime.run_in_background("outbox relay", relay.run)
         broker_lag = BrokerLag(settings.kafka_bootstrap_servers)
         lag = ConsumerLagGauge(lambda: broker_lag.measure(settings.consumer_group()), close=broker_lag.stop)
-        runtime.run_in_background(lag.run(runtime.stop))
+        runtime.run_in_background("consumer lag gauge", lag.run)
         try:
             yield runtime
         finally:
-            runtime.stop.set()
+            await runtime.close()
             await runtime.broker.stop()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
             await relay.stop()
             await pool.close()
 
 
-def database_check(pool: Callable[[], asyncpg.Pool]) -> Callable[[], Awaitable[None]]:
-    """A health check that the service's database answers."""
+def service_app(
+    settings: ServiceSettings,
+    migrations: MigrationSource,
+    start: Callable[[Runtime, FastAPI], Awaitable[None]],
+    *,
+    title: str,
+    description: str,
+    routers: Iterable[APIRouter] = (),
+) -> FastAPI:
+    """The one way to build a service: its FastAPI app, whose lifespan opens the runtime, lets `start`
+    register the service's consumers and clocks (and put its use cases on `app.state`), then runs them."""
+    setup_telemetry(settings)
 
-    async def check() -> None:
-        async with pool().acquire() as connection:
-            await connection.fetchval("SELECT 1")
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(settings, migrations) as runtime:
+            app.state.runtime = runtime
+            await start(runtime, app)
+            runtime.start()
+            yield
 
-    return check
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router(settings.service_name, lambda: app.state.runtime.health_checks()))
+    instrument_fastapi(app)
+    return app

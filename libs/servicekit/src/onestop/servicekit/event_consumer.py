@@ -1,0 +1,310 @@
+"""The consumer runtime every service shares: a batch of events at a time, in one unit of work.
+
+Each poll takes what the broker has for this consumer's partitions (up to `max_records`), decodes and
+opens it, and runs every event through its typed handler inside one PostgreSQL transaction: the inbox
+rows for the whole batch in one statement, the handlers' writes, the outbox rows of what they emit and
+of any dead letters, then one commit. The relay wakes and the offsets are committed only after that,
+so a crash anywhere redelivers the batch and the inbox drops what was already done.
+
+No message blocks a partition. One that cannot be decoded or opened, or whose handler still fails after
+`max_attempts`, goes to the group's dead-letter topic (through the outbox, so exactly once) and the rest
+of the batch carries on. Only outages (database or broker unreachable) are retried without limit.
+Records of one partition are handled in offset order, so events of one key stay in order.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import CommitFailedError, IllegalStateError  # type: ignore[import-untyped]
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
+
+from onestop.contracts import EventEnvelope, UndecodableMessage, decode_record
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.base import Event
+from onestop.contracts.topics import Topic
+from onestop.servicekit import outbox
+from onestop.servicekit.database import Connection
+from onestop.servicekit.inbox import first_deliveries
+from onestop.servicekit.kafka_security import kafka_options
+from onestop.servicekit.messaging import TRANSIENT_ERRORS, UnprocessableEvent
+from onestop.servicekit.personal_data import open_envelope
+from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.telemetry import context_from_traceparent, events_consumed, processing_seconds
+from onestop.servicekit.unit_of_work import PostgresUnitOfWork
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("onestop.servicekit.event_consumer")
+
+R = TypeVar("R")
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any, PostgresUnitOfWork[R]], Awaitable[None]]
+
+# Read only what producers committed: intake's transactional contacts that were aborted never appear.
+ISOLATION_LEVEL = "read_committed"
+
+
+@dataclass
+class _Delivery:
+    """One record of the batch and what became of it on the way to its handler."""
+
+    record: Any
+    envelope: EventEnvelope | None = None
+    dead_letter_reason: str | None = None
+
+    @property
+    def partition(self) -> TopicPartition:
+        return TopicPartition(self.record.topic, self.record.partition)
+
+
+class _RetryBatch(Exception):
+    """A handler failed in the fast pass: roll back and handle the batch one event at a time."""
+
+
+class EventConsumer(Generic[R]):
+    """One consumer group of a service: `handlers` maps each event type it wants to one async function.
+
+    Event types without a handler are skipped (their offsets still advance). A handler receives the event
+    and a unit of work whose `repos` are built by `repositories` on the batch's connection.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: ServiceSettings,
+        topics: Iterable[Topic],
+        handlers: Mapping[type[Event], Handler[R]],
+        repositories: Callable[[Connection], R],
+        *,
+        group: str | None = None,
+        on_commit: Callable[[], None] = lambda: None,
+        max_records: int = 500,
+        max_attempts: int = 3,
+        poll_timeout_ms: int = 100,
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.topic_names = [topic.qualified(settings.topic_namespace) for topic in topics]
+        self.handlers = dict(handlers)
+        self.repositories = repositories
+        self.name = group or settings.service_name
+        self.group_id = settings.consumer_group(group)
+        self.dead_letter_topic = contract_topics.dead_letter_topic(self.name).qualified(settings.topic_namespace)
+        self.on_commit = on_commit
+        self.max_records = max_records
+        self.max_attempts = max_attempts
+        self.poll_timeout_ms = poll_timeout_ms
+        self.batches_handled = 0
+
+    @property
+    def description(self) -> str:
+        return f"{self.group_id} <- {', '.join(self.topic_names)}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set. Raises only on a fault of the runtime itself (its supervisor
+        restarts it); outages are waited out here."""
+        consumer = AIOKafkaConsumer(
+            *self.topic_names,
+            group_id=self.group_id,
+            client_id=f"onestop-{self.settings.service_name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level=ISOLATION_LEVEL,
+            max_poll_records=self.max_records,
+            **kafka_options(),
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+                records = [record for partition_records in batches.values() for record in partition_records]
+                if not records:
+                    continue
+                handled = await self._handle_until_done(records, stop)
+                if not handled:
+                    return  # stopping during an outage: the batch is redelivered to whoever comes next
+                await self._commit_offsets(consumer, batches)
+        finally:
+            await consumer.stop()
+
+    async def _commit_offsets(self, consumer: AIOKafkaConsumer, batches: Mapping[Any, list[Any]]) -> None:
+        offsets = {partition: records[-1].offset + 1 for partition, records in batches.items() if records}
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # A rebalance took the partitions away; their new owner redelivers and the inbox drops repeats.
+            log.warning("offsets of %s not committed (%s); the batch will be redelivered", self.group_id, exc)
+
+    async def _handle_until_done(self, records: list[Any], stop: asyncio.Event) -> bool:
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.handle_batch(records)
+                return True
+            except TRANSIENT_ERRORS as exc:
+                failures += 1
+                delay = min(0.2 * 2 ** min(failures, 5), 5.0)
+                log.warning("%s: outage handling a batch (%s); retrying in %.1fs", self.group_id, exc, delay)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+        return False
+
+    async def handle_batch(self, records: list[Any]) -> None:
+        """Decode, open and handle `records` in one unit of work (public for tests and benchmarks)."""
+        started = time.perf_counter()
+        deliveries = [await self._prepare(record) for record in records]
+        links = [Link(_span_context(d.envelope)) for d in deliveries if d.envelope and d.envelope.traceparent]
+        with tracer.start_as_current_span(
+            f"{self.name} process batch",
+            kind=SpanKind.CONSUMER,
+            links=[link for link in links if link.context.is_valid],
+            attributes={"messaging.batch.message_count": len(records), "messaging.consumer.group.name": self.group_id},
+            context=otel_context.Context(),  # the batch is its own root; each event continues its own trace
+        ):
+            try:
+                outcomes = await self._handle_in_one_transaction(deliveries, careful=False)
+            except _RetryBatch:
+                outcomes = await self._handle_in_one_transaction(deliveries, careful=True)
+        self.batches_handled += 1
+        self.on_commit()
+        elapsed = time.perf_counter() - started
+        for type_name, outcome in outcomes:
+            events_consumed.add(1, {"type": type_name, "outcome": outcome})
+            processing_seconds.record(elapsed / len(records), {"type": type_name})
+
+    async def _prepare(self, record: Any) -> _Delivery:
+        delivery = _Delivery(record)
+        try:
+            envelope = decode_record(record.value, record.headers)
+        except UndecodableMessage as exc:
+            delivery.dead_letter_reason = exc.reason
+            return delivery
+        if type(envelope.data) not in self.handlers:
+            return delivery  # not an event this consumer acts on
+        try:
+            delivery.envelope = await open_envelope(envelope)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            delivery.dead_letter_reason = f"personal data could not be opened: {type(exc).__name__}: {exc}"
+        return delivery
+
+    async def _handle_in_one_transaction(self, deliveries: list[_Delivery], careful: bool) -> list[tuple[str, str]]:
+        outcomes: list[tuple[str, str]] = []
+        async with self.pool.acquire() as connection, connection.transaction():
+            to_handle = [d for d in deliveries if d.envelope is not None]
+            fresh = await first_deliveries(connection, self.name, [d.envelope.id for d in to_handle if d.envelope])
+            repos = self.repositories(connection)
+            emitted: list[EventEnvelope] = []
+            callbacks: list[PostgresUnitOfWork[R]] = []
+            for delivery in deliveries:
+                envelope = delivery.envelope
+                if envelope is None:
+                    if delivery.dead_letter_reason is not None:
+                        await self._dead_letter(connection, delivery.record, delivery.dead_letter_reason)
+                        outcomes.append((_type_header(delivery.record), "dead_lettered"))
+                    continue
+                if envelope.id not in fresh:
+                    outcomes.append((envelope.type, "duplicate"))
+                    continue
+                fresh.discard(envelope.id)  # the same event twice in one batch has its effect once
+                unit = PostgresUnitOfWork(connection, repos, source=self.settings.source, cause=envelope)
+                reason = await self._run_handler(connection, unit, envelope, careful)
+                if reason is None:
+                    emitted += unit.emitted
+                    callbacks.append(unit)
+                    outcomes.append((envelope.type, "handled"))
+                else:
+                    await self._dead_letter(connection, delivery.record, reason)
+                    outcomes.append((envelope.type, "dead_lettered"))
+            if emitted:
+                await outbox.append(connection, emitted, self.settings.topic_namespace)
+        for unit in callbacks:
+            unit.committed()
+        return outcomes
+
+    async def _run_handler(
+        self, connection: Connection, unit: PostgresUnitOfWork[R], envelope: EventEnvelope, careful: bool
+    ) -> str | None:
+        """Run the event's handler; the reason to dead-letter it, or None when it was handled."""
+        handler = self.handlers[type(envelope.data)]
+        parent = context_from_traceparent(envelope.traceparent)
+        with tracer.start_as_current_span(f"{envelope.type} process", context=parent, kind=SpanKind.CONSUMER):
+            if not careful:
+                try:
+                    await handler(envelope.data, unit)
+                    return None
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as exc:
+                    log.info("%s failed in a batch (%s); handling the batch one by one", envelope.type, exc)
+                    raise _RetryBatch from exc
+            # One savepoint per event: a failing handler's writes are undone, the others' are kept.
+            for attempt in range(1, self.max_attempts + 1):
+                unit.discard()
+                try:
+                    async with connection.transaction():
+                        await handler(envelope.data, unit)
+                    return None
+                except TRANSIENT_ERRORS:
+                    raise
+                except UnprocessableEvent as exc:
+                    return exc.reason
+                except Exception as exc:
+                    if attempt == self.max_attempts:
+                        log.exception("giving up on %s %s after %d attempts", envelope.type, envelope.id, attempt)
+                        return f"handler failed {attempt} times: {type(exc).__name__}: {exc}"
+                    await asyncio.sleep(0.05 * attempt)
+        return None
+
+    async def _dead_letter(self, connection: Connection, record: Any, reason: str) -> None:
+        log.error("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+        await outbox.append_record(
+            connection,
+            # One dead letter per record and group, however often the batch is redelivered.
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{self.group_id}/{record.topic}/{record.partition}/{record.offset}"),
+            self.dead_letter_topic,
+            record.key if record.key is not None else b"",
+            record.value or b"",
+            dead_letter_headers(record, self.group_id, reason),
+        )
+
+
+def dead_letter_headers(record: Any, group_id: str, reason: str) -> dict[str, str]:
+    """The original headers, plus where the record came from and why it failed."""
+    headers: dict[str, str] = {}
+    for name, value in record.headers or ():
+        headers[name] = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    headers.update(
+        {
+            contract_topics.DLQ_REASON: reason[:2000],
+            contract_topics.DLQ_ORIGINAL_TOPIC: record.topic,
+            contract_topics.DLQ_ORIGINAL_PARTITION: str(record.partition),
+            contract_topics.DLQ_ORIGINAL_OFFSET: str(record.offset),
+            contract_topics.DLQ_CONSUMER_GROUP: group_id,
+            contract_topics.DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
+        }
+    )
+    return headers
+
+
+def _type_header(record: Any) -> str:
+    for name, value in record.headers or ():
+        if name == "ce_type":
+            return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return "unknown"
+
+
+def _span_context(envelope: EventEnvelope) -> trace.SpanContext:
+    return trace.get_current_span(context_from_traceparent(envelope.traceparent)).get_span_context()

@@ -1,0 +1,250 @@
+"""The consumer runtime on the real broker and database: batches in one unit of work, exactly-once effects,
+and no message that can block a partition: each kind of poison is dead-lettered with its reason while the
+events after it are handled."""
+
+import asyncio
+import base64
+import os
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
+
+from onestop.contracts import EventEnvelope, encode_envelope
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.common import Channel, CustomerDetails, NeedKind
+from onestop.contracts.events.contacts import ContactReceived, Need
+from onestop.contracts.events.routing import ContactAssessed
+from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, open_service_database
+from onestop.servicekit.event_consumer import EventConsumer
+from onestop.servicekit.messaging import UnprocessableEvent, dead_letter_topic_of
+from onestop.servicekit.outbox import OutboxRelay
+from onestop.servicekit.personal_data import CustomerKeyring, install_keyring, new_kek, seal_envelope
+from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.topics_admin import ensure_topics
+from onestop.servicekit.unit_of_work import PostgresUnitOfWork
+from tests.support import eventually, read_records
+
+pytestmark = pytest.mark.integration
+
+
+def a_contact(description: str, customer: CustomerDetails | None = None) -> ContactReceived:
+    return ContactReceived(
+        contact_id=uuid4(),
+        channel=Channel.WEB,
+        received_at=datetime.now(UTC),
+        customer=customer,
+        needs=(Need(need_id=uuid4(), kind=NeedKind.REPORT_PROBLEM, service_code="524", description=description),),
+    )
+
+
+class Seen:
+    """The repository of the test's handler: one row per contact handled."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    async def add(self, contact: ContactReceived) -> None:
+        name = contact.customer.name if contact.customer else None
+        await self.connection.execute(
+            "INSERT INTO seen (contact_id, description, customer_name) VALUES ($1, $2, $3)",
+            contact.contact_id,
+            contact.needs[0].description,
+            name,
+        )
+
+
+async def on_contact(contact: ContactReceived, uow: PostgresUnitOfWork[Seen]) -> None:
+    description = contact.needs[0].description
+    await uow.repos.add(contact)  # written before failing: a dead-lettered event must leave no row
+    if description == "unprocessable":
+        raise UnprocessableEvent("this contact can never be handled")
+    if description == "always fails":
+        raise ValueError("a bug in the handler")
+    uow.emit(
+        ContactAssessed(
+            contact_id=contact.contact_id,
+            need_id=contact.needs[0].need_id,
+            assessed_at=datetime.now(UTC),
+            channel=contact.channel,
+            service_area="waste",
+            avoidable=False,
+            category=None,
+            explanation="seen",
+        )
+    )
+
+
+async def send(bootstrap: str, topic: str, *records: tuple[bytes | None, bytes | None, list[Any]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(topic, key=key, value=value, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def as_record(envelope: EventEnvelope) -> tuple[bytes, bytes, list[Any]]:
+    record = encode_envelope(envelope)
+    return record.key, record.value, list(record.headers)
+
+
+@pytest.fixture
+async def service(kafka_bootstrap: str, namespace: str, database_url: str):  # type: ignore[no-untyped-def]
+    settings = ServiceSettings(
+        service_name="probe",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_namespace=namespace,
+        database_url=database_url,
+        database=database_url.rsplit("/", 1)[1],
+    )
+    await ensure_topics(
+        kafka_bootstrap, namespace, [contract_topics.CONTACTS, contract_topics.ROUTING, dead_letter_topic_of(settings)]
+    )
+    pool = await open_service_database(database_url, settings.database_name, [SERVICEKIT_MIGRATIONS])
+    await pool.execute("CREATE TABLE seen (contact_id uuid PRIMARY KEY, description text, customer_name text)")
+    relay = OutboxRelay(pool, kafka_bootstrap)
+    await relay.start()
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop))
+    consumer = EventConsumer(
+        pool, settings, [contract_topics.CONTACTS], {ContactReceived: on_contact}, Seen, on_commit=relay.wake
+    )
+    yield settings, pool, consumer, stop
+    stop.set()
+    await relay_task
+    await relay.stop()
+    await pool.close()
+
+
+async def descriptions(pool: asyncpg.Pool) -> list[str]:
+    return [row["description"] for row in await pool.fetch("SELECT description FROM seen ORDER BY description")]
+
+
+async def test_poison_of_every_kind_is_dead_lettered_and_the_events_after_it_are_handled(
+    service: Any, kafka_bootstrap: str, namespace: str
+) -> None:
+    settings, pool, consumer, stop = service
+    contacts = contract_topics.CONTACTS.qualified(namespace)
+    good = EventEnvelope.wrap(a_contact("normal"), source="/onestop/intake")
+    key, value, headers = as_record(good)
+    poison = {
+        "not JSON": (key, b"not json at all", headers),
+        "unknown event type": (key, value, [(n, b"onestop.unheard.of" if n == "ce_type" else v) for n, v in headers]),
+        "can never be handled": as_record(EventEnvelope.wrap(a_contact("unprocessable"), source="/onestop/intake")),
+        "handler failed 3 times": as_record(EventEnvelope.wrap(a_contact("always fails"), source="/onestop/intake")),
+    }
+    await send(kafka_bootstrap, contacts, *poison.values(), (key, value, headers))
+    runner = asyncio.create_task(consumer.run(stop))
+    try:
+        assert await eventually(lambda: descriptions(pool), within=60) == ["normal"]
+        dead = await read_records(kafka_bootstrap, dead_letter_topic_of(settings).qualified(namespace), 4, within=60)
+    finally:
+        stop.set()
+        await runner
+    reasons = sorted(dict(record.headers)[contract_topics.DLQ_REASON].decode() for record in dead)
+    for expected in poison:
+        assert any(expected in reason for reason in reasons), (expected, reasons)
+    [assessed] = await read_records(kafka_bootstrap, contract_topics.ROUTING.qualified(namespace), 1)
+    assert dict(assessed.headers)["ce_causationid"].decode() == str(good.id)
+
+
+async def test_a_redelivered_batch_has_its_effect_once(service: Any, kafka_bootstrap: str, namespace: str) -> None:
+    settings, pool, consumer, stop = service
+    envelopes = [EventEnvelope.wrap(a_contact(f"contact {n:02}"), source="/onestop/intake") for n in range(20)]
+    await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), *map(as_record, envelopes))
+    records = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 20)
+    await consumer.handle_batch(records)
+    await consumer.handle_batch(records)  # as after a crash before the offsets were committed
+    assert len(await descriptions(pool)) == 20
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 20
+
+
+async def test_an_event_sealed_under_a_key_that_is_gone_is_handled_as_erased(
+    service: Any, kafka_bootstrap: str, namespace: str
+) -> None:
+    settings, pool, consumer, stop = service
+    customer_id = uuid4()
+    elsewhere = CustomerKeyring(kafka_bootstrap, new_kek(), f"{namespace}other.")
+    ours = CustomerKeyring(kafka_bootstrap, base64.b64encode(os.urandom(32)).decode(), namespace)
+    await elsewhere.start()
+    await ours.start()
+    try:
+        # Sealed under a key this installation's key topic never had (as after erasure and compaction).
+        install_keyring(elsewhere)
+        customer = CustomerDetails(customer_id=customer_id, name="Ada Lovelace", email="ada@example.org")
+        sealed = await seal_envelope(EventEnvelope.wrap(a_contact("sealed", customer), source="/onestop/intake"))
+        install_keyring(ours)
+        after = EventEnvelope.wrap(a_contact("after"), source="/onestop/intake")
+        await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), as_record(sealed), as_record(after))
+        runner = asyncio.create_task(consumer.run(stop))
+        try:
+            assert await eventually(lambda: descriptions(pool), within=60) == ["after", "sealed"]
+        finally:
+            stop.set()
+            await runner
+        assert await pool.fetchval("SELECT customer_name FROM seen WHERE contact_id = $1", sealed.data.contact_id) is None
+    finally:
+        install_keyring(None)
+        await ours.stop()
+        await elsewhere.stop()
+
+
+async def test_a_record_on_the_key_topic_that_cannot_be_read_is_skipped(kafka_bootstrap: str, namespace: str) -> None:
+    kek = new_kek()
+    keyring = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await keyring.start()
+    try:
+        topic = contract_topics.CUSTOMER_KEYS.qualified(namespace)
+        await send(kafka_bootstrap, topic, (b"not a customer id", b"x" * 40, []), (str(uuid4()).encode(), b"short", []))
+        customer_id = uuid4()
+        key = await keyring.key_for_sealing(customer_id)
+        reader = CustomerKeyring(kafka_bootstrap, kek, namespace)
+        await reader.start()
+        try:
+            assert await reader.key_for_opening(customer_id) == key
+            await reader.follower.check()
+        finally:
+            await reader.stop()
+    finally:
+        await keyring.stop()
+
+
+async def test_a_key_follower_that_dies_is_restarted_and_health_says_so(kafka_bootstrap: str, namespace: str) -> None:
+    keyring = CustomerKeyring(kafka_bootstrap, new_kek(), namespace)
+    await keyring.start()
+    try:
+        await keyring.follower.check()
+        consumer = keyring._consumer
+        assert consumer is not None
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the follower's consumer broke")
+
+        consumer.getmany = broken
+        with pytest.raises(RuntimeError, match="customer key follower"):
+            await eventually(lambda: _fails(keyring.follower.check), within=10, every=0.02)
+        customer_id = uuid4()
+        await keyring.key_for_sealing(customer_id)  # a new customer still gets a key
+        await eventually(lambda: _passes(keyring.follower.check), within=30)
+        assert keyring.follower.restarts >= 1
+    finally:
+        await keyring.stop()
+
+
+async def _fails(check: Any) -> None:
+    await check()
+    return None
+
+
+async def _passes(check: Any) -> bool:
+    try:
+        await check()
+    except RuntimeError:
+        return False
+    return True
+
