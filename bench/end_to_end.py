@@ -12,6 +12,7 @@ same consumer groups, and the report shows how the partitions split between the 
 
 import asyncio
 import contextlib
+import sys
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -165,18 +166,37 @@ def partition_split(fleet: Fleet) -> dict[str, dict[str, int]]:
 
 
 async def run(
-    bootstrap: str, server_url: str, *, flood: int, seconds_per_level: float, instances: int = 1
+    bootstrap: str,
+    server_url: str,
+    *,
+    flood: int,
+    seconds_per_level: float,
+    instances: int = 1,
+    sample_ratio: float | None = None,
 ) -> dict[str, Any]:
+    """With `sample_ratio`, the services trace that share of journeys and export the spans over OTLP to the
+    local trace viewer (its own process), as `make run` does; without, they use the installation default."""
     namespace = f"bench{uuid.uuid4().hex[:8]}."
     inbox = Inbox(capacity=100)
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
+    tracing: dict[str, str] = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+    viewer = None
+    if sample_ratio is not None:
+        viewer_port = free_port()
+        viewer = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "onestop.ops.traces", "--port", str(viewer_port), stdout=asyncio.subprocess.DEVNULL
+        )
+        tracing = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{viewer_port}",
+            "OTEL_TRACES_SAMPLE_RATIO": str(sample_ratio),
+        }
     env = environment(
         bootstrap,
         server_url,
         namespace,
         PERSONAL_DATA_KEK="",
-        OTEL_EXPORTER_OTLP_ENDPOINT="",
+        **tracing,
         NOTIFY_SMTP_PORT=str(smtp.port),
         NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="0",
         CASES_ESCALATION_INTERVAL_SECONDS="3600",
@@ -213,6 +233,7 @@ async def run(
         await load.client.aclose()
         return {
             "instances_per_service": instances,
+            "trace_sample_ratio": sample_ratio,  # None: the installation default, no exporter
             "maximum_contacts_per_second": round(maximum.per_second, 1),
             "flood": {"contacts": flood, **load.latencies(flooded)},
             "levels": levels,
@@ -225,5 +246,8 @@ async def run(
             await asyncio.gather(watching, return_exceptions=True)
         await fleet.stop_all()
         smtp.stop()
+        if viewer is not None:
+            viewer.kill()
+            await viewer.wait()
         await fleet.drop_databases(server_url)
         await delete_namespace_topics(bootstrap, namespace)

@@ -20,6 +20,8 @@ from onestop.servicekit.topics_admin import delete_namespace_topics
 
 # Tests choose their own settings; a developer's `.env` must not switch on encryption behind their back.
 os.environ.setdefault("PERSONAL_DATA_KEK", "")
+# Tests that follow a journey's trace need every journey traced; services and their processes inherit this.
+os.environ.setdefault("OTEL_TRACES_SAMPLE_RATIO", "1")
 
 
 def _docker_answers() -> bool:

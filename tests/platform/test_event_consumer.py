@@ -154,7 +154,7 @@ async def test_poison_of_every_kind_is_dead_lettered_and_the_events_after_it_are
 
 
 async def test_a_redelivered_batch_has_its_effect_once(service: Any, kafka_bootstrap: str, namespace: str) -> None:
-    settings, pool, consumer, stop = service
+    _settings, pool, consumer, _stop = service
     envelopes = [EventEnvelope.wrap(a_contact(f"contact {n:02}"), source="/onestop/intake") for n in range(20)]
     await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), *map(as_record, envelopes))
     records = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 20)
@@ -167,7 +167,7 @@ async def test_a_redelivered_batch_has_its_effect_once(service: Any, kafka_boots
 async def test_an_event_sealed_under_a_key_that_is_gone_is_handled_as_erased(
     service: Any, kafka_bootstrap: str, namespace: str
 ) -> None:
-    settings, pool, consumer, stop = service
+    _settings, pool, consumer, stop = service
     customer_id = uuid4()
     elsewhere = CustomerKeyring(kafka_bootstrap, new_kek(), f"{namespace}other.")
     ours = CustomerKeyring(kafka_bootstrap, base64.b64encode(os.urandom(32)).decode(), namespace)
@@ -187,7 +187,9 @@ async def test_an_event_sealed_under_a_key_that_is_gone_is_handled_as_erased(
         finally:
             stop.set()
             await runner
-        assert await pool.fetchval("SELECT customer_name FROM seen WHERE contact_id = $1", sealed.data.contact_id) is None
+        assert (
+            await pool.fetchval("SELECT customer_name FROM seen WHERE contact_id = $1", sealed.data.contact_id) is None
+        )
     finally:
         install_keyring(None)
         await ours.stop()
@@ -247,4 +249,3 @@ async def _passes(check: Any) -> bool:
     except RuntimeError:
         return False
     return True
-

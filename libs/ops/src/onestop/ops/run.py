@@ -62,6 +62,7 @@ def main() -> int:
     import asyncio
 
     os.environ.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", TRACE_VIEWER)
+    os.environ.setdefault("OTEL_TRACES_SAMPLE_RATIO", "1")  # the demo shows every journey
     running = programs()
     print(banner(running), flush=True)
     asyncio.run(supervise(running))

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition  # type: ignore[import-untyped]
 from aiokafka.errors import CommitFailedError, IllegalStateError  # type: ignore[import-untyped]
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -74,7 +74,9 @@ class EventConsumer(Generic[R]):
     """One consumer group of a service: `handlers` maps each event type it wants to one async function.
 
     Event types without a handler are skipped (their offsets still advance). A handler receives the event
-    and a unit of work whose `repos` are built by `repositories` on the batch's connection.
+    and a unit of work whose `repos` are built by `repositories` once per batch, on the batch's connection;
+    `before_commit(repos)` runs after the batch's handlers, in the same transaction, for repositories that
+    buffer a batch's rows and write them together.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class EventConsumer(Generic[R]):
         *,
         group: str | None = None,
         on_commit: Callable[[], None] = lambda: None,
+        before_commit: Callable[[R], Awaitable[None]] | None = None,
         max_records: int = 500,
         max_attempts: int = 3,
         poll_timeout_ms: int = 100,
@@ -100,6 +103,7 @@ class EventConsumer(Generic[R]):
         self.group_id = settings.consumer_group(group)
         self.dead_letter_topic = contract_topics.dead_letter_topic(self.name).qualified(settings.topic_namespace)
         self.on_commit = on_commit
+        self.before_commit = before_commit
         self.max_records = max_records
         self.max_attempts = max_attempts
         self.poll_timeout_ms = poll_timeout_ms
@@ -113,7 +117,6 @@ class EventConsumer(Generic[R]):
         """Consume until `stop` is set. Raises only on a fault of the runtime itself (its supervisor
         restarts it); outages are waited out here."""
         consumer = AIOKafkaConsumer(
-            *self.topic_names,
             group_id=self.group_id,
             client_id=f"onestop-{self.settings.service_name}",
             enable_auto_commit=False,
@@ -122,6 +125,7 @@ class EventConsumer(Generic[R]):
             max_poll_records=self.max_records,
             **kafka_options(),
         )
+        consumer.subscribe(self.topic_names, listener=_LogAssignments(self.group_id))
         await consumer.start()
         try:
             while not stop.is_set():
@@ -228,6 +232,8 @@ class EventConsumer(Generic[R]):
                 else:
                     await self._dead_letter(connection, delivery.record, reason)
                     outcomes.append((envelope.type, "dead_lettered"))
+            if self.before_commit is not None:
+                await self.before_commit(repos)  # e.g. write what the handlers buffered, one statement per kind
             if emitted:
                 await outbox.append(connection, emitted, self.settings.topic_namespace)
         for unit in callbacks:
@@ -279,6 +285,19 @@ class EventConsumer(Generic[R]):
             record.value or b"",
             dead_letter_headers(record, self.group_id, reason),
         )
+
+
+class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Says which partitions this instance holds after each rebalance (operators and the benchmark read it)."""
+
+    def __init__(self, group_id: str) -> None:
+        self.group_id = group_id
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("partitions | %s | assigned to partitions %s", self.group_id, sorted(assigned))
 
 
 def dead_letter_headers(record: Any, group_id: str, reason: str) -> dict[str, str]:

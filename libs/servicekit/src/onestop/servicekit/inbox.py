@@ -23,7 +23,8 @@ async def first_delivery(connection: Connection, consumer: str, event_id: UUID) 
 async def first_deliveries(connection: Connection, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
     """Record a whole batch in one statement; returns the ids `consumer` had not handled before."""
     rows = await connection.fetch(
-        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
         consumer,
         list(event_ids),
     )

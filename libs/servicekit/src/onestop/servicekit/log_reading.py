@@ -26,6 +26,7 @@ async def open_from_beginning(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        isolation_level="read_committed",  # what aborted producer transactions wrote is not part of the log
         **kafka_options(),
         **options,
     )

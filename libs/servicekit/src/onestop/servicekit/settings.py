@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +23,8 @@ class ServiceSettings(BaseSettings):
     personal_data_kek: str = ""
     # Where OpenTelemetry spans go (OTLP over HTTP); empty keeps them in the process.
     otel_exporter_otlp_endpoint: str = ""
+    # The share of journeys traced (parent-based: a journey is traced whole or not at all).
+    otel_traces_sample_ratio: float = Field(default=0.1, ge=0, le=1)
 
     @property
     def database_name(self) -> str:

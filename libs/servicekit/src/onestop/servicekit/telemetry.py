@@ -19,6 +19,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from onestop.servicekit.settings import ServiceSettings
@@ -45,7 +47,7 @@ def setup_telemetry(
             current.add_span_processor(extra_processor)
         return current
     resource = Resource.create({"service.name": f"onestop-{settings.service_name}", "service.namespace": "onestop"})
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=journey_sampler(settings.otel_traces_sample_ratio))
     if settings.otel_exporter_otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -71,6 +73,37 @@ def setup_telemetry(
         configure_json_logging(settings.service_name)
     _configured_for = settings.service_name
     return provider
+
+
+class JourneyRootSampler(Sampler):
+    """Decides for spans that start a trace: a database statement or other client call with no parent is a
+    background poller's (the outbox relay, a clock), not a journey, so it is dropped instead of flooding the
+    trace view with lone BEGIN/SELECT/COMMIT traces; any other root is kept at `ratio`."""
+
+    def __init__(self, ratio: float) -> None:
+        self._ratio = TraceIdRatioBased(ratio)
+
+    def should_sample(
+        self,
+        parent_context: Any,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Any = None,
+        links: Any = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        if kind is SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return self._ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"JourneyRootSampler({self._ratio.get_description()})"
+
+
+def journey_sampler(ratio: float) -> Sampler:
+    """Parent-based: a span inside a journey follows the journey's decision, so a trace is whole or absent."""
+    return ParentBased(root=JourneyRootSampler(ratio))
 
 
 def current_traceparent() -> str | None:
