@@ -1,4 +1,5 @@
-"""Replay: rebuilding analytics from offset zero, against a bare aiokafka consumer reading the same log."""
+"""Replay: rebuilding analytics from offset zero through its live handlers (the consumer runtime, batch by
+batch), against a bare aiokafka consumer reading the same topics."""
 
 import asyncio
 import time
@@ -9,13 +10,13 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from bench.stats import Timing, peak_rss_mb
 from onestop.analytics.app import MIGRATIONS
+from onestop.analytics.handlers import TOPICS
 from onestop.analytics.rebuild import rebuild_into
 from onestop.analytics.settings import AnalyticsSettings
 from onestop.contracts import EventEnvelope, decode_record, encode_envelope
 from onestop.contracts.events.common import Channel, NeedKind
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.routing import ContactAssessed
-from onestop.contracts.topics import ALL_TOPICS
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, drop_database, open_service_database
 from onestop.servicekit.log_reading import open_from_beginning
 from onestop.servicekit.topics_admin import delete_namespace_topics, ensure_topics
@@ -68,7 +69,7 @@ async def publish_log(bootstrap: str, namespace: str, events: int) -> None:
 async def bare_read(bootstrap: str, namespace: str, decode: bool = False) -> Timing:
     """Read every record once; with `decode`, also decode each into its event (the floor of any reader
     that validates what it reads, before it writes anything)."""
-    names = [t.qualified(namespace) for t in ALL_TOPICS]
+    names = [t.qualified(namespace) for t in TOPICS]
     consumer, partitions = await open_from_beginning(bootstrap, names, max_poll_records=5000)
     timing = Timing()
     try:

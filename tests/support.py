@@ -14,7 +14,11 @@ T = TypeVar("T")
 async def read_records(bootstrap: str, topic: str, count: int, within: float = 30) -> list[Any]:
     """The first `count` records of `topic` (all partitions, from the beginning), or TimeoutError."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None, isolation_level="read_committed"
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        isolation_level="read_committed",
     )
     await consumer.start()
     records: list[Any] = []

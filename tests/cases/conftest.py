@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from onestop.cases.app import create_app
-from onestop.cases.handlers import CaseService
+from onestop.cases.commands import CaseCommands
 from onestop.cases.settings import CasesSettings
 from onestop.servicekit.database import drop_database
 
@@ -26,7 +27,8 @@ class Clock:
 @dataclass
 class RunningCases:
     client: httpx.AsyncClient
-    service: CaseService
+    commands: CaseCommands
+    pool: asyncpg.Pool
     settings: CasesSettings
     clock: Clock
     lifespan: Any
@@ -60,7 +62,9 @@ async def start_cases(cases_settings: CasesSettings, postgres_url: str) -> Async
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases")
-        running.append(RunningCases(client, app.state.cases, cases_settings, clock, lifespan))
+        running.append(
+            RunningCases(client, app.state.commands, app.state.runtime.pool, cases_settings, clock, lifespan)
+        )
         return running[-1]
 
     yield start

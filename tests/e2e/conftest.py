@@ -45,6 +45,7 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
         PERSONAL_DATA_KEK=new_kek(),
         NOTIFY_SMTP_PORT=str(smtp.port),
         NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
+        NOTIFY_CLAIM_LEASE_SECONDS="5",  # a send cut off by a kill is tried again soon
         CASES_ESCALATION_INTERVAL_SECONDS="3600",
     )
     fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "e2e-logs" / uuid.uuid4().hex[:8])

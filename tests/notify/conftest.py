@@ -83,8 +83,12 @@ async def start_notify(
             topic_namespace=namespace,
             database=database,
             personal_data_kek="",
-            notify_smtp_port=port,
-            **{"notify_acknowledgement_grouping_seconds": 0.5, "notify_sender_interval_seconds": 0.05, **overrides},
+            **{
+                "notify_smtp_port": port,
+                "notify_acknowledgement_grouping_seconds": 0.5,
+                "notify_sender_interval_seconds": 0.05,
+                **overrides,
+            },
         )
         clock = clock or Clock()
         app = create_app(settings, clock=clock, run_sender=run_sender)

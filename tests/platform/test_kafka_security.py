@@ -9,13 +9,12 @@ from aiokafka import AIOKafkaClient  # type: ignore[import-untyped]
 from aiokafka.errors import KafkaConnectionError, KafkaError  # type: ignore[import-untyped]
 from aiokafka.helpers import create_ssl_context  # type: ignore[import-untyped]
 
-from onestop.contracts import EventEnvelope, decode_record
+from onestop.contracts import EventEnvelope, decode_record, encode_envelope
 from onestop.contracts import topics as contract_topics
+from onestop.intake.adapters.kafka_transactions import KafkaTransactions, Outgoing
 from onestop.localinfra import kafka
 from onestop.servicekit.kafka_security import KafkaSecurity
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
-from onestop.servicekit.messaging import make_broker, publish
-from onestop.servicekit.settings import ServiceSettings
 from onestop.servicekit.topics_admin import ensure_topics
 from tests.platform.test_kafka_roundtrip import a_contact
 
@@ -51,9 +50,14 @@ async def test_services_publish_and_read_over_sasl_ssl(secured_environment: kafk
     bootstrap, namespace = secured_environment.bootstrap, f"t{secrets.token_hex(5)}."
     await ensure_topics(bootstrap, namespace, [contract_topics.CONTACTS])
     envelope = EventEnvelope.wrap(a_contact("Pothole"), source="/onestop/intake")
-    broker = make_broker(ServiceSettings(service_name="intake", kafka_bootstrap_servers=bootstrap))
-    async with broker:
-        await publish(broker, envelope, namespace)
+    # As intake publishes a contact: in a Kafka transaction, all acknowledgements awaited, then committed.
+    transactions = KafkaTransactions(bootstrap, f"onestop-intake-{secrets.token_hex(4)}", client_id="onestop-intake")
+    await transactions.start()
+    try:
+        record = encode_envelope(envelope)
+        await transactions.commit([Outgoing(contract_topics.CONTACTS.qualified(namespace), record)], timeout=30)
+    finally:
+        await transactions.stop()
 
     consumer, partitions = await open_from_beginning(bootstrap, [contract_topics.CONTACTS.qualified(namespace)])
     try:

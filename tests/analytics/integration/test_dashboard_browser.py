@@ -43,12 +43,7 @@ async def test_the_dashboard_reads_well_in_a_browser_and_drills_down_to_contacts
     await publish_events(
         analytics.settings.kafka_bootstrap_servers, analytics.settings.topic_namespace, *month.envelopes()
     )
-    reader = analytics.app.state.reader
-
-    async def caught_up() -> bool:
-        return reader.applied >= len(month.events) and await reader.caught_up()
-
-    await eventually(caught_up, within=90)
+    await analytics.until_handled(month.events)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(analytics.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")

@@ -8,7 +8,7 @@ from onestop.analytics.rebuild import rebuild_into
 from onestop.contracts import topics as contract_topics
 from tests.analytics.conftest import RunningAnalytics
 from tests.analytics.synthetic_month import APRIL, MARCH, synthetic_month
-from tests.support import bearer, eventually, publish_events, read_records
+from tests.support import bearer, publish_events, read_records
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +25,7 @@ async def test_every_measure_of_a_known_month_to_the_exact_count(analytics: Runn
     finally:
         await producer.stop()
     await publish_events(bootstrap, ns, *month.envelopes())
-    reader = analytics.app.state.reader
-
-    async def caught_up() -> bool:
-        return reader.applied >= len(month.events) and await reader.caught_up()
-
-    await eventually(caught_up, within=90)
+    await analytics.until_handled(month.events)
     response = await analytics.client.get("/measures?month=2026-03", headers=ANALYST)
     assert response.status_code == 200
     m, e = response.json()["measures"], month.expected
@@ -63,7 +58,9 @@ async def test_every_measure_of_a_known_month_to_the_exact_count(analytics: Runn
 
     # Replaying the whole log from offset zero into fresh tables gives the same figures.
     pool = analytics.app.state.pool
+    handled = await analytics.events_handled()
     await rebuild_into(pool, analytics.settings, "facts_replayed")
+    assert await analytics.events_handled() == handled, "the replay keeps its own inbox"
     period = Filter(MARCH, APRIL)
     async with pool.acquire() as connection:
         live = await Measures(connection, "facts", period).all(analytics.settings.analytics_targets)
@@ -76,12 +73,7 @@ async def test_filters_csv_and_the_drill_down(analytics: RunningAnalytics) -> No
     await publish_events(
         analytics.settings.kafka_bootstrap_servers, analytics.settings.topic_namespace, *month.envelopes()
     )
-    reader = analytics.app.state.reader
-
-    async def caught_up() -> bool:
-        return reader.applied >= len(month.events) and await reader.caught_up()
-
-    await eventually(caught_up, within=90)
+    await analytics.until_handled(month.events)
     waste = (
         await analytics.client.get("/measures/avoidable_contact?month=2026-03&service_area=waste", headers=ANALYST)
     ).json()
@@ -99,3 +91,8 @@ async def test_filters_csv_and_the_drill_down(analytics: RunningAnalytics) -> No
     assert page.status_code == 200 and "Avoidable contact (NI14)" in page.text
     drill = await analytics.client.get("/dashboard/ni14?month=2026-03&category=progress_chasing")
     assert drill.status_code == 200 and "Avoidable contacts, March 2026" in drill.text
+    home = await analytics.client.get("/")
+    assert home.status_code == 307 and home.headers["location"] == "/dashboard"
+    health = (await analytics.client.get("/health")).json()
+    assert health["status"] == "ok" and "consumer lag gauge" in health["checks"]
+    assert f"consumer {analytics.settings.consumer_group('analytics')}" in health["checks"]

@@ -154,5 +154,5 @@ async def test_a_redelivered_decision_raises_one_case(cases: RunningCases) -> No
     await publish_events(bootstrap, namespace, wrap(marker))
     events = await case_events(cases, 4)
     assert [e.data.case_id for e in events].count(decision.case_id) == 2  # type: ignore[attr-defined]
-    async with cases.service.pool.acquire() as connection:
+    async with cases.pool.acquire() as connection:
         assert await connection.fetchval("SELECT count(*) FROM events WHERE case_id = $1", decision.case_id) == 2

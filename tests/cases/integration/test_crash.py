@@ -5,7 +5,9 @@ import os
 import socket
 import sys
 import uuid
+from pathlib import Path
 
+import httpx
 import pytest
 
 from onestop.contracts import EventEnvelope
@@ -14,9 +16,12 @@ from onestop.contracts.events.cases import CaseHandedOff, CaseRaised
 from onestop.servicekit.database import create_pool, drop_database
 from onestop.servicekit.settings import with_database
 from tests.cases.factories import routed
+from tests.cases.integration.crashing_cases import CRASHED
 from tests.support import eventually, publish_events, read_events
 
 pytestmark = pytest.mark.integration
+
+REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 def free_port() -> int:
@@ -28,21 +33,23 @@ def free_port() -> int:
 async def test_the_service_killed_after_commit_publishes_each_event_exactly_once_on_restart(
     kafka_bootstrap: str, postgres_url: str, namespace: str
 ) -> None:
-    database = f"test_cases_{uuid.uuid4().hex[:10]}"
+    database, port = f"test_cases_{uuid.uuid4().hex[:10]}", free_port()
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": postgres_url,
         "DATABASE": database,
         "TOPIC_NAMESPACE": namespace,
-        "CASES_HTTP_PORT": str(free_port()),
+        "CASES_HTTP_PORT": str(port),
         "PERSONAL_DATA_KEK": "",
     }
+    # The same service, started through a launcher whose relay dies when it first has something to publish.
     crashing = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "onestop.cases",
-        env={**env, "CASES_FAULT_EXIT_AFTER_COMMIT": "true"},
+        "tests.cases.integration.crashing_cases",
+        env=env,
+        cwd=REPOSITORY,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -51,18 +58,17 @@ async def test_the_service_killed_after_commit_publishes_each_event_exactly_once
     restarted = None
     try:
 
-        async def outbox_ready() -> bool:
+        async def service_up() -> bool:
+            # /health answers 200 once the database, the topics and the consumer are all there.
             try:
-                async with asyncio.timeout(2):
-                    probe = await create_pool(with_database(postgres_url, database))
-            except Exception:
+                async with httpx.AsyncClient(timeout=2) as client:
+                    return (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200
+            except httpx.HTTPError:
                 return False
-            await probe.close()
-            return True
 
-        await eventually(outbox_ready, within=60)
+        await eventually(service_up, within=60)
         await publish_events(kafka_bootstrap, namespace, EventEnvelope.wrap(first, source="/test"))
-        assert await asyncio.wait_for(crashing.wait(), timeout=60) == 75, "died right after committing"
+        assert await asyncio.wait_for(crashing.wait(), timeout=60) == CRASHED, "died right after committing"
 
         pool = await create_pool(with_database(postgres_url, database))
         assert await pool.fetchval("SELECT count(*) FROM events WHERE case_id = $1", first.case_id) == 2

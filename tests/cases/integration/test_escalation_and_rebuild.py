@@ -23,7 +23,7 @@ async def escalations(cases: RunningCases, total: int) -> list[EscalationReason]
 
 
 async def raised_count(cases: RunningCases) -> int | None:
-    async with cases.service.pool.acquire() as connection:
+    async with cases.pool.acquire() as connection:
         return await connection.fetchval("SELECT count(*) FROM case_summary") or None
 
 
@@ -41,19 +41,19 @@ async def test_escalation_fires_once_at_day_30_and_once_at_day_60_even_after_res
     await eventually(lambda: raised_count(cases))
 
     clock.now = decision.routed_at + timedelta(days=29)
-    assert await cases.service.sweep_escalations() == 0
+    assert await cases.commands.sweep_escalations() == 0
     clock.now = decision.routed_at + timedelta(days=30)
-    assert await cases.service.sweep_escalations() == 1
-    assert await cases.service.sweep_escalations() == 0, "day 30 fires once"
+    assert await cases.commands.sweep_escalations() == 1
+    assert await cases.commands.sweep_escalations() == 0, "day 30 fires once"
 
     await cases.stop()
     assert await rebuild(cases.settings) > 0
     restarted: RunningCases = await start_cases(clock)
     clock.now = decision.routed_at + timedelta(days=45)
-    assert await restarted.service.sweep_escalations() == 0, "not again after a restart and a rebuild"
+    assert await restarted.commands.sweep_escalations() == 0, "not again after a restart and a rebuild"
     clock.now = decision.routed_at + timedelta(days=60)
-    assert await restarted.service.sweep_escalations() == 1
-    assert await restarted.service.sweep_escalations() == 0
+    assert await restarted.commands.sweep_escalations() == 1
+    assert await restarted.commands.sweep_escalations() == 0
 
     assert await escalations(restarted, 4) == [EscalationReason.AGED_30_DAYS, EscalationReason.AGED_60_DAYS]
 
@@ -73,7 +73,7 @@ async def test_rebuilt_read_models_equal_the_live_ones(cases: RunningCases) -> N
     await eventually(lambda: contacts_seen(cases, 0))
 
     async def snapshot() -> list[Any]:
-        async with cases.service.pool.acquire() as connection:
+        async with cases.pool.acquire() as connection:
             rows = await connection.fetch("SELECT * FROM case_summary ORDER BY case_id")
             contacts = await connection.fetch("SELECT * FROM customer_contacts ORDER BY contact_id")
         return [dict(r) for r in rows] + [dict(r) for r in contacts]
@@ -84,5 +84,5 @@ async def test_rebuilt_read_models_equal_the_live_ones(cases: RunningCases) -> N
 
 
 async def contacts_seen(cases: RunningCases, at_least: int) -> bool:
-    async with cases.service.pool.acquire() as connection:
+    async with cases.pool.acquire() as connection:
         return (await connection.fetchval("SELECT count(*) FROM customer_contacts")) >= at_least

@@ -141,7 +141,7 @@ async def test_when_kafka_does_not_acknowledge_the_caller_gets_503_and_nothing_i
     response = await intake.client.post("/contacts", json=NEW_RESIDENT, headers=headers)
     assert response.status_code == 503
     assert "nothing was kept" in response.json()["detail"]
-    pool = intake.app.state.intake.pool
+    pool = intake.app.state.runtime.pool
     assert await pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
     assert await pool.fetchval("SELECT count(*) FROM customers") == 0
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0

@@ -36,7 +36,7 @@ async def post_request(intake: RunningIntake, fmt: str = "json", **fields: str) 
 
 async def case_progress(intake: RunningIntake, token: str) -> str:
     """Play what the cases service would publish for the request behind `token`."""
-    pool = intake.app.state.intake.pool
+    pool = intake.app.state.runtime.pool
     row = await pool.fetchrow("SELECT contact_id, need_id, case_id FROM open311_requests WHERE token = $1::uuid", token)
     case_id, now = row["case_id"], datetime.now(UTC)
     reference = case_reference_for(case_id)
@@ -103,7 +103,7 @@ async def test_open311_round_trip_in_json(intake: RunningIntake) -> None:
     assert request["status"] == "open" and request["service_code"] == "587"
     assert request["agency_responsible"] == "street-scene" and request["lat"] == 52.2405
 
-    case_id = await intake.app.state.intake.pool.fetchval(
+    case_id = await intake.app.state.runtime.pool.fetchval(
         "SELECT case_id FROM open311_requests WHERE token = $1::uuid", token
     )
     now = datetime.now(UTC)

@@ -26,7 +26,7 @@ from onestop.contracts.events.cases import (
 )
 from onestop.contracts.events.common import Actor, Channel, CustomerDetails, HandOffModel, Location, NeedKind
 from onestop.contracts.events.contacts import ContactReceived, Need
-from onestop.contracts.events.notifications import FeedbackReceived, FeedbackRequested, NotificationSent
+from onestop.contracts.events.notifications import FeedbackReceived, FeedbackRequested
 from onestop.contracts.identifiers import case_id_for, case_reference_for
 from tests.notify.conftest import Clock, RunningNotify, free_port
 from tests.support import bearer, eventually, publish_events, read_events
@@ -259,39 +259,6 @@ async def test_a_bounced_email_becomes_a_letter(start_notify: Any) -> None:
         await serving
 
 
-async def test_redelivered_events_and_a_restart_mid_send_never_send_twice(start_notify: Any) -> None:
-    notify: RunningNotify = await start_notify(run_sender=False)
-    case = raised(resident("once@example.org"))
-    envelope = EventEnvelope.wrap(case, source="/onestop/cases")
-    await send(notify, envelope, envelope)
-    pool = notify.app.state.notify.pool
-
-    async def queued() -> int:
-        return await pool.fetchval("SELECT count(*) FROM notifications")
-
-    await eventually(queued)
-    # The sender crashes after marking the row as being sent, before the provider answers.
-    await pool.execute("UPDATE notifications SET status = 'sending', attempts = 1")
-    await notify.stop()
-    restarted: RunningNotify = await start_notify()
-    await send(restarted, envelope)
-    events = await read_events(
-        restarted.settings.kafka_bootstrap_servers,
-        contract_topics.NOTIFICATIONS.qualified(restarted.settings.topic_namespace),
-        2,
-    )
-    sent = [e.data for e in events if isinstance(e.data, NotificationSent)]
-    assert len(sent) == 1 and sent[0].provider_reference == "unconfirmed"
-    # A later case's mail arriving shows the sender has been round since the restart.
-    await send(restarted, raised(resident("later@example.org")))
-    await mail_to(restarted, "later@example.org", 1)
-    assert [m for m in restarted.inbox.messages if "once@example.org" in str(m["To"])] == []
-    once = await restarted.app.state.notify.pool.fetchval(
-        "SELECT count(*) FROM notifications WHERE address = $1", "once@example.org"
-    )
-    assert once == 1
-
-
 async def test_a_repair_gets_a_follow_up_survey_six_weeks_after_it_closes(start_notify: Any) -> None:
     clock = Clock(NOW)
     notify: RunningNotify = await start_notify(
@@ -300,12 +267,12 @@ async def test_a_repair_gets_a_follow_up_survey_six_weeks_after_it_closes(start_
     repair = raised(resident("tenant@example.org"), code="141", area="housing")
     await send(notify, repair, *closing(repair, "The boiler has been replaced."))
     await mail_to(notify, "tenant@example.org", 2)  # acknowledgement and completion; no survey sampled
-    service = notify.app.state.notify
+    follow_ups = notify.app.state.follow_ups
     clock.now = NOW + timedelta(days=41)
-    assert await service.send_due_follow_ups() == 0
+    assert await follow_ups.tick() == 0
     clock.now = NOW + timedelta(days=42, minutes=1)
-    assert await service.send_due_follow_ups() == 1
-    assert await service.send_due_follow_ups() == 0
+    assert await follow_ups.tick() == 1
+    assert await follow_ups.tick() == 0
     [survey] = [m for m in await mail_to(notify, "tenant@example.org", 3) if "How did we do" in str(m["Subject"])]
     link = next(line for line in survey.get_body().get_content().split() if "/feedback/" in line)
     token = link.rsplit("/", 1)[1]

@@ -3,7 +3,7 @@
 from uuid import uuid4
 
 from onestop.contracts.events.common import ContactMethod
-from onestop.notify.domain.policy import Reachability, in_sample, retry_delay
+from onestop.notify.domain.policy import Reachability, in_sample, out_of_attempts, retry_delay
 from onestop.notify.domain.templates import Templates
 
 
@@ -37,6 +37,11 @@ def test_sampling_rate_is_within_tolerance_over_a_thousand_closes() -> None:
 def test_back_off_doubles_up_to_five_minutes() -> None:
     assert [retry_delay(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
     assert retry_delay(20) == 300
+
+
+def test_a_claim_past_the_attempts_limit_is_given_up() -> None:
+    assert not out_of_attempts(6, max_attempts=6)  # the sixth claim may still send
+    assert out_of_attempts(7, max_attempts=6)  # a seventh only follows a sixth cut off by a restart
 
 
 def test_templates_render_in_plain_english_and_fall_back_to_english() -> None:

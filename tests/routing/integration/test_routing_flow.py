@@ -195,6 +195,9 @@ async def test_free_text_below_the_threshold_waits_in_triage_until_a_person_choo
     )
     assert chosen.status_code == 200
     assert [e["type"] for e in chosen.json()["events"]] == ["onestop.need.routed", "onestop.contact.assessed"]
+    chosen_ids = {e["id"] for e in chosen.json()["events"]}
+    decided = [e for e in await routing_events(routing, 5) if str(e.id) in chosen_ids]
+    assert [e.correlationid for e in decided] == [contact.correlationid] * 2, "the decision continues the journey"
     again = await routing.client.post(
         f"/triage/{contact.data.contact_id}/{vague.need_id}",  # type: ignore[attr-defined]
         json={"service_code": "58"},
@@ -221,7 +224,7 @@ async def test_a_case_raised_elsewhere_is_known_for_chasing(routing: RunningRout
 
     async def known() -> bool:
         return bool(
-            await routing.app.state.routing.pool.fetchval("SELECT 1 FROM known_cases WHERE case_id = $1", case_id)
+            await routing.app.state.runtime.pool.fetchval("SELECT 1 FROM known_cases WHERE case_id = $1", case_id)
         )
 
     await eventually(known)
@@ -229,3 +232,21 @@ async def test_a_case_raised_elsewhere_is_known_for_chasing(routing: RunningRout
     await publish_events(bootstrap, ns, a_contact(Channel.TELEPHONE, chase))
     [assessed] = await routing_events(routing, 1)
     assert assessed.data.related_case_id == case_id  # type: ignore[attr-defined]
+
+
+async def test_the_rules_watcher_is_supervised_and_its_failure_shows_on_health(
+    start_routing: Any, tmp_path: Path
+) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    shutil.copy(PACKAGED / "routing_rules.yaml", rules_file)
+    routing: RunningRouting = await start_routing(routing_rules_file=rules_file, routing_rules_poll_seconds=0.1)
+
+    async def watcher(state: str) -> str | None:
+        check: str = (await routing.client.get("/health")).json()["checks"]["rules watcher"]
+        return check if check.startswith(state) else None
+
+    await eventually(lambda: watcher("ok"))
+    rules_file.unlink()  # the watcher cannot read it any more
+    failing = await eventually(lambda: watcher("failing"))
+    assert "FileNotFoundError" in failing
+    assert (await routing.client.get("/health")).status_code == 503

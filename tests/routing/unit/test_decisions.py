@@ -3,29 +3,41 @@
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from onestop.contracts.events.common import Location, NeedKind
+from onestop.contracts.events.common import Channel, Location, NeedKind
 from onestop.contracts.events.contacts import Need
 from onestop.contracts.events.routing import AvoidableCategory
 from onestop.routing.domain.decisions import (
     Context,
-    KnownCase,
     LinkDuplicate,
     RaiseCase,
     RecordChase,
     decide,
     distance_metres,
 )
+from onestop.routing.domain.known_case import KnownCase
 
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 
 def a_need(kind: NeedKind = NeedKind.REPORT_PROBLEM, **extra: object) -> Need:
-    return Need(need_id=uuid4(), kind=kind, service_code="587", **extra)  # type: ignore[arg-type]
+    return Need(need_id=uuid4(), kind=kind, service_code="587", **extra)
 
 
 def known(lat: float = 52.2405, long: float = -0.9027, closed: datetime | None = None) -> KnownCase:
     return KnownCase(
-        uuid4(), "OS-AAAA-BBBB", uuid4(), uuid4(), uuid4(), "587", "street_cleaning", NOW, closed, lat, long
+        case_id=uuid4(),
+        reference="OS-AAAA-BBBB",
+        contact_id=uuid4(),
+        need_id=uuid4(),
+        customer_id=uuid4(),
+        service_code="587",
+        service_area="street_cleaning",
+        kind=NeedKind.REPORT_PROBLEM,
+        channel=Channel.APP,
+        opened_at=NOW,
+        closed_at=closed,
+        latitude=lat,
+        longitude=long,
     )
 
 

@@ -40,14 +40,14 @@ from onestop.servicekit.messaging import TRANSIENT_ERRORS, UnprocessableEvent
 from onestop.servicekit.personal_data import open_envelope
 from onestop.servicekit.settings import ServiceSettings
 from onestop.servicekit.telemetry import context_from_traceparent, events_consumed, processing_seconds
-from onestop.servicekit.unit_of_work import PostgresUnitOfWork
+from onestop.servicekit.unit_of_work import PostgresUnitOfWork, UnitOfWork
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("onestop.servicekit.event_consumer")
 
 R = TypeVar("R")
 E = TypeVar("E", bound=Event)
-Handler = Callable[[Any, PostgresUnitOfWork[R]], Awaitable[None]]
+Handler = Callable[[Any, UnitOfWork[R]], Awaitable[None]]
 
 # Read only what producers committed: intake's transactional contacts that were aborted never appear.
 ISOLATION_LEVEL = "read_committed"
@@ -76,7 +76,8 @@ class EventConsumer(Generic[R]):
     Event types without a handler are skipped (their offsets still advance). A handler receives the event
     and a unit of work whose `repos` are built by `repositories` once per batch, on the batch's connection;
     `before_commit(repos)` runs after the batch's handlers, in the same transaction, for repositories that
-    buffer a batch's rows and write them together.
+    buffer a batch's rows and write them together (on the careful pass, after each event, so a write that
+    fails is dead-lettered with its event). `open_personal_data=False` for a consumer that never reads it.
     """
 
     def __init__(
@@ -90,6 +91,7 @@ class EventConsumer(Generic[R]):
         group: str | None = None,
         on_commit: Callable[[], None] = lambda: None,
         before_commit: Callable[[R], Awaitable[None]] | None = None,
+        open_personal_data: bool = True,
         max_records: int = 500,
         max_attempts: int = 3,
         poll_timeout_ms: int = 100,
@@ -104,6 +106,7 @@ class EventConsumer(Generic[R]):
         self.dead_letter_topic = contract_topics.dead_letter_topic(self.name).qualified(settings.topic_namespace)
         self.on_commit = on_commit
         self.before_commit = before_commit
+        self.open_personal_data = open_personal_data
         self.max_records = max_records
         self.max_attempts = max_attempts
         self.poll_timeout_ms = poll_timeout_ms
@@ -141,7 +144,8 @@ class EventConsumer(Generic[R]):
             await consumer.stop()
 
     async def _commit_offsets(self, consumer: AIOKafkaConsumer, batches: Mapping[Any, list[Any]]) -> None:
-        offsets = {partition: records[-1].offset + 1 for partition, records in batches.items() if records}
+        # The position, not the last offset + 1: past a transaction's commit marker, so lag can reach zero.
+        offsets = {partition: await consumer.position(partition) for partition, records in batches.items() if records}
         try:
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
@@ -196,6 +200,9 @@ class EventConsumer(Generic[R]):
             return delivery
         if type(envelope.data) not in self.handlers:
             return delivery  # not an event this consumer acts on
+        if not self.open_personal_data:
+            delivery.envelope = envelope
+            return delivery
         try:
             delivery.envelope = await open_envelope(envelope)
         except TRANSIENT_ERRORS:
@@ -224,7 +231,7 @@ class EventConsumer(Generic[R]):
                     continue
                 fresh.discard(envelope.id)  # the same event twice in one batch has its effect once
                 unit = PostgresUnitOfWork(connection, repos, source=self.settings.source, cause=envelope)
-                reason = await self._run_handler(connection, unit, envelope, careful)
+                reason = await self._run_handler(connection, unit, envelope, careful, repos)
                 if reason is None:
                     emitted += unit.emitted
                     callbacks.append(unit)
@@ -241,7 +248,7 @@ class EventConsumer(Generic[R]):
         return outcomes
 
     async def _run_handler(
-        self, connection: Connection, unit: PostgresUnitOfWork[R], envelope: EventEnvelope, careful: bool
+        self, connection: Connection, unit: PostgresUnitOfWork[R], envelope: EventEnvelope, careful: bool, repos: R
     ) -> str | None:
         """Run the event's handler; the reason to dead-letter it, or None when it was handled."""
         handler = self.handlers[type(envelope.data)]
@@ -262,6 +269,8 @@ class EventConsumer(Generic[R]):
                 try:
                     async with connection.transaction():
                         await handler(envelope.data, unit)
+                        if self.before_commit is not None:  # what it buffered fails with it, if it fails
+                            await self.before_commit(repos)
                     return None
                 except TRANSIENT_ERRORS:
                     raise

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI
-from faststream.kafka import KafkaBroker
 
 from onestop.contracts import topics
 from onestop.contracts.events.base import Event
@@ -28,7 +27,7 @@ from onestop.servicekit.consumer_lag import BrokerLag, ConsumerLagGauge
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, MigrationSource, open_service_database
 from onestop.servicekit.event_consumer import EventConsumer, Handler
 from onestop.servicekit.health import Check, health_router
-from onestop.servicekit.messaging import dead_letter_topic_of, make_broker
+from onestop.servicekit.messaging import dead_letter_topic_of
 from onestop.servicekit.outbox import OutboxRelay
 from onestop.servicekit.personal_data import CustomerKeyring, personal_data_protection
 from onestop.servicekit.settings import ServiceSettings
@@ -45,7 +44,6 @@ class Runtime:
     settings: ServiceSettings
     pool: asyncpg.Pool
     relay: OutboxRelay
-    broker: KafkaBroker
     keyring: CustomerKeyring | None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     supervised: list[Supervised] = field(default_factory=list)
@@ -126,7 +124,7 @@ async def service_runtime(settings: ServiceSettings, migrations: MigrationSource
         )
         relay = OutboxRelay(pool, settings.kafka_bootstrap_servers)
         await relay.start()
-        runtime = Runtime(settings, pool, relay, make_broker(settings), keyring)
+        runtime = Runtime(settings, pool, relay, keyring)
         runtime.run_in_background("outbox relay", relay.run)
         broker_lag = BrokerLag(settings.kafka_bootstrap_servers)
         lag = ConsumerLagGauge(lambda: broker_lag.measure(settings.consumer_group()), close=broker_lag.stop)
@@ -135,7 +133,6 @@ async def service_runtime(settings: ServiceSettings, migrations: MigrationSource
             yield runtime
         finally:
             await runtime.close()
-            await runtime.broker.stop()
             await relay.stop()
             await pool.close()
 

@@ -1,37 +1,61 @@
-"""Rebuild every figure from offset zero: replay the whole log into a fresh schema, then swap it in."""
+"""Rebuild every figure from offset zero: replay the whole log through the live handlers into a fresh
+schema, then swap it in (`python -m onestop.analytics rebuild`; stop the service first)."""
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
-from onestop.analytics.adapters.log_reader import LogReader, read_to_end
+from onestop.analytics.adapters.fact_schemas import make_fact_schema, open_pool_in, swap_in
+from onestop.analytics.adapters.facts import facts_in
 from onestop.analytics.app import MIGRATIONS
+from onestop.analytics.handlers import CONSUMER_GROUP, HANDLERS, TOPICS, write_buffered_facts
 from onestop.analytics.settings import AnalyticsSettings
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, open_service_database
+from onestop.servicekit.event_consumer import EventConsumer
+from onestop.servicekit.log_reading import behind, open_from_beginning
 
 
 async def rebuild_into(pool: asyncpg.Pool, settings: AnalyticsSettings, schema: str) -> int:
-    """Replay the log from the beginning into `schema` (made afresh); returns the events applied."""
-    async with pool.acquire() as connection:
-        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await connection.execute("SELECT create_fact_tables($1)", schema)
-    reader = LogReader(
-        pool, settings.kafka_bootstrap_servers, settings.topic_namespace, schema, settings.analytics_batch_size
-    )
-    await reader.start()
+    """Replay the log from the beginning into `schema` (made afresh); returns the records replayed."""
+    await make_fact_schema(pool, schema)
+    schema_pool = await open_pool_in(settings, schema)
     try:
-        return await read_to_end(reader)
+        # The live consumer, batch for batch: same handlers, same inbox name, same dead letters.
+        consumer = EventConsumer(
+            schema_pool,
+            settings,
+            TOPICS,
+            HANDLERS,
+            facts_in(schema),
+            group=CONSUMER_GROUP,
+            before_commit=write_buffered_facts,
+            open_personal_data=False,
+            max_records=settings.analytics_batch_size,
+        )
+        return await replay(consumer, settings)
+    finally:
+        await schema_pool.close()
+
+
+async def replay(consumer: EventConsumer[Any], settings: AnalyticsSettings) -> int:
+    """Feed `consumer` the log of its topics from the beginning up to the end as it was when called."""
+    reader, partitions = await open_from_beginning(
+        settings.kafka_bootstrap_servers, consumer.topic_names, max_poll_records=settings.analytics_batch_size
+    )
+    replayed = 0
+    try:
+        ends = await reader.end_offsets(partitions)
+        while await behind(reader, ends):
+            fetched = await reader.getmany(timeout_ms=500, max_records=settings.analytics_batch_size)
+            records = [record for partition_records in fetched.values() for record in partition_records]
+            if records:
+                await consumer.handle_batch(records)
+                replayed += len(records)
     finally:
         await reader.stop()
-
-
-async def swap_in(pool: asyncpg.Pool, schema: str) -> None:
-    """Make `schema` the live facts (stop the service first: it holds statements on the old tables)."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("ALTER SCHEMA facts RENAME TO facts_replaced")
-        await connection.execute(f'ALTER SCHEMA "{schema}" RENAME TO facts')
-        await connection.execute("DROP SCHEMA facts_replaced CASCADE")
+    return replayed
 
 
 async def rebuild(settings: AnalyticsSettings) -> int:
@@ -40,13 +64,13 @@ async def rebuild(settings: AnalyticsSettings) -> int:
     )
     try:
         schema = f"facts_rebuild_{datetime.now(UTC):%Y%m%d%H%M%S}"
-        applied = await rebuild_into(pool, settings, schema)
-        await swap_in(pool, schema)
-        return applied
+        replayed = await rebuild_into(pool, settings, schema)
+        await swap_in(pool, schema, CONSUMER_GROUP)
+        return replayed
     finally:
         await pool.close()
 
 
 def main() -> None:
-    applied = asyncio.run(rebuild(AnalyticsSettings()))
-    print(f"rebuilt analytics from offset zero: {applied} events")
+    replayed = asyncio.run(rebuild(AnalyticsSettings()))
+    print(f"rebuilt analytics from offset zero: {replayed} events")

@@ -1,22 +1,26 @@
-"""Wiring: the FastAPI app whose lifespan runs the consumers, the outbox relay and the escalation clock."""
+"""Wiring: the cases service on the shared runtime, its consumer, escalation clock and API."""
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from onestop.cases.api import router
-from onestop.cases.handlers import CaseService
+from onestop.cases import api, back_office_api, escalation_clock, handlers
+from onestop.cases.adapters.repositories import CaseRepositories
+from onestop.cases.adapters.views import CaseViews
+from onestop.cases.commands import CaseCommands
+from onestop.cases.domain.case import ComplaintPolicy
+from onestop.cases.domain.sla import WorkingCalendar
 from onestop.cases.settings import CasesSettings
 from onestop.contracts import topics
+from onestop.contracts.events.back_office import HandOffAccepted, HandOffRejected, ProgressReported, WorkCompleted
+from onestop.contracts.events.contacts import ContactReceived
+from onestop.contracts.events.customers import CustomerErased, CustomersMerged
+from onestop.contracts.events.routing import ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.servicekit.database import MigrationSource
-from onestop.servicekit.health import health_router
-from onestop.servicekit.messaging import subscribe
-from onestop.servicekit.runtime import database_check, service_runtime
-from onestop.servicekit.telemetry import instrument_fastapi, setup_telemetry
+from onestop.servicekit.runtime import Runtime, service_app
 
 MIGRATIONS = MigrationSource("cases", Path(__file__).parent / "migrations")
 CONSUMED = [topics.ROUTING, topics.BACK_OFFICE, topics.CONTACTS, topics.CUSTOMERS]
@@ -28,41 +32,44 @@ def create_app(
     run_escalation_clock: bool = True,
 ) -> FastAPI:
     settings = settings or CasesSettings()
-    setup_telemetry(settings)
+    calendar, complaints = WorkingCalendar(), ComplaintPolicy()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, MIGRATIONS) as runtime:
-            cases = CaseService(runtime.pool, settings, clock, on_commit=runtime.relay.wake)
-            app.state.cases = cases
-            subscribe(runtime.broker, settings, CONSUMED, cases.handle)
-            if run_escalation_clock:
-                runtime.run_in_background(_escalation_clock(cases, settings, runtime.stop))
-            await runtime.broker.start()
-            yield
+    async def start(runtime: Runtime, app: FastAPI) -> None:
+        runtime.consume(
+            CONSUMED,
+            {
+                NeedRouted: partial(handlers.on_need_routed, calendar=calendar, complaints=complaints),
+                DuplicateReportLinked: handlers.on_duplicate_report_linked,
+                ContactAssessed: handlers.on_contact_assessed,
+                HandOffAccepted: handlers.on_hand_off_accepted,
+                ProgressReported: handlers.on_progress_reported,
+                WorkCompleted: handlers.on_work_completed,
+                HandOffRejected: partial(handlers.on_hand_off_rejected, triage_team=settings.cases_triage_team),
+                ContactReceived: handlers.on_contact_received,
+                CustomersMerged: handlers.on_customers_merged,
+                CustomerErased: handlers.on_customer_erased,
+            },
+            CaseRepositories,
+        )
+        commands = CaseCommands(
+            runtime.units(CaseRepositories),
+            clock,
+            calendar=calendar,
+            complaints=complaints,
+            reopen_window=timedelta(days=settings.cases_reopen_window_days),
+            triage_team=settings.cases_triage_team,
+        )
+        app.state.commands = commands
+        app.state.views = CaseViews(runtime.pool)
+        if run_escalation_clock:
+            interval = settings.cases_escalation_interval_seconds
+            runtime.run_in_background("escalation clock", partial(escalation_clock.run, commands, interval))
 
-    app = FastAPI(
+    return service_app(
+        settings,
+        MIGRATIONS,
+        start,
         title="onestop cases",
         description="Every need a customer raises becomes a case, tracked from hand-off to outcome.",
-        version="1",
-        lifespan=lifespan,
+        routers=[api.router, back_office_api.router],
     )
-    app.include_router(router)
-
-    app.include_router(health_router("cases", {"database": database_check(lambda: app.state.cases.pool)}))
-    instrument_fastapi(app)
-    return app
-
-
-async def _escalation_clock(cases: CaseService, settings: CasesSettings, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=settings.cases_escalation_interval_seconds)
-        if stop.is_set():
-            return
-        try:
-            await cases.sweep_escalations()
-        except Exception:  # the next tick tries again; a failed sweep must not stop the clock
-            import logging
-
-            logging.getLogger(__name__).exception("escalation sweep failed")

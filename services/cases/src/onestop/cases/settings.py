@@ -15,5 +15,3 @@ class CasesSettings(ServiceSettings):
     cases_reopen_window_days: int = Field(default=28, ge=0)
     # Where a rejected hand-off goes when the back office suggests no team.
     cases_triage_team: str = "customer-services-triage"
-    # Test-only fault injection: exit right after a database commit, before Kafka has the events.
-    cases_fault_exit_after_commit: bool = False

@@ -1,65 +1,74 @@
-"""Wiring: the intake API, its Kafka producer, the case-progress consumer and the customer-events relay."""
+"""Wiring: the intake API, its group commit to Kafka, and the case-progress consumer, on the shared runtime."""
 
-import contextlib
-from collections.abc import AsyncIterator
+import uuid
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from onestop.contracts import topics
-from onestop.intake import open311
-from onestop.intake.api import router
-from onestop.intake.consumers import CaseProgress
-from onestop.intake.handlers import IntakeService
+from onestop.intake import api, feeds, mailroom, open311
+from onestop.intake.adapters.kafka_transactions import KafkaTransactions
+from onestop.intake.adapters.repositories import IntakeRepositories
+from onestop.intake.adapters.views import IntakeViews
+from onestop.intake.consumers import HANDLERS
+from onestop.intake.group_commit import GroupCommit
+from onestop.intake.open311_format import error_response
+from onestop.intake.service import IntakeService
 from onestop.intake.settings import IntakeSettings
 from onestop.servicekit.database import MigrationSource
-from onestop.servicekit.health import health_router
-from onestop.servicekit.messaging import subscribe
-from onestop.servicekit.runtime import database_check, service_runtime
-from onestop.servicekit.telemetry import instrument_fastapi, setup_telemetry
+from onestop.servicekit.runtime import Runtime, service_app
 
 MIGRATIONS = MigrationSource("intake", Path(__file__).parent / "migrations")
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    setup_telemetry(settings)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, MIGRATIONS) as runtime:
-            subscribe(runtime.broker, settings, [topics.CASES, topics.CUSTOMERS], CaseProgress(runtime.pool).handle)
-            app.state.intake = IntakeService(runtime.pool, runtime.broker, settings, on_commit=runtime.relay.wake)
-            await runtime.broker.start()
-            yield
+    async def start(runtime: Runtime, app: FastAPI) -> None:
+        runtime.consume([topics.CASES, topics.CUSTOMERS], HANDLERS, IntakeRepositories)
+        kafka = KafkaTransactions(
+            settings.kafka_bootstrap_servers,
+            # Unique per process: two instances must never fence each other.
+            f"onestop-intake-{uuid.uuid4()}",
+            client_id="onestop-intake",
+        )
+        group_commit = GroupCommit(
+            runtime.pool,
+            IntakeRepositories,
+            kafka,
+            source=settings.source,
+            namespace=settings.topic_namespace,
+            max_wait=settings.intake_group_commit_max_wait_ms / 1000,
+            max_batch=settings.intake_group_commit_max_contacts,
+            publish_timeout=settings.intake_publish_timeout_seconds,
+            on_commit=runtime.relay.wake,
+        )
+        runtime.run_in_background("contact group commit", group_commit.run)
+        app.state.group_commit = group_commit
+        app.state.intake = IntakeService(group_commit, runtime.units(IntakeRepositories), settings)
+        app.state.views = IntakeViews(runtime.pool)
 
-    app = FastAPI(
+    app = service_app(
+        settings,
+        MIGRATIONS,
+        start,
         title="onestop intake",
         description="Every channel in: contacts with their needs, Open311 GeoReport v2, the mail room, channel feeds.",
-        version="1",
-        lifespan=lifespan,
+        routers=[api.router, mailroom.router, feeds.router, open311.router],
     )
-    app.include_router(router, tags=["contacts"])
-    app.include_router(open311.router)
-
-    @app.exception_handler(RequestValidationError)
-    async def explain_invalid(request: Request, exc: RequestValidationError) -> Response:
-        if request.url.path.startswith("/open311/"):
-            fmt = "xml" if request.url.path.endswith(".xml") else "json"
-            first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-            where = ".".join(str(p) for p in first["loc"][1:])
-            message = str(first["msg"])
-            return open311.error_response(fmt, 400, f"{where}: {message}" if where else message)
-        return JSONResponse({"detail": jsonable(exc.errors())}, status_code=422)
-
-    app.include_router(health_router("intake", {"database": database_check(lambda: app.state.intake.pool)}))
-    instrument_fastapi(app)
+    app.add_exception_handler(RequestValidationError, explain_invalid)  # type: ignore[arg-type]
     return app
 
 
-def jsonable(errors: object) -> object:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(errors)
+async def explain_invalid(request: Request, exc: RequestValidationError) -> Response:
+    """Open311 clients get Open311's error format; everyone else FastAPI's, with 422."""
+    if request.url.path.startswith("/open311/"):
+        fmt = "xml" if request.url.path.endswith(".xml") else "json"
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"][1:])
+        message = str(first["msg"])
+        return error_response(fmt, 400, f"{where}: {message}" if where else message)
+    return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)

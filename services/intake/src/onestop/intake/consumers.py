@@ -1,8 +1,12 @@
-"""What intake learns from other services: case progress for Open311 clients, and erasures."""
+"""What intake learns from other services: case progress for Open311 clients, and erasures.
 
-import asyncpg
+One handler per event type, run by the shared consumer runtime (which keeps the inbox). Each update sets
+values, so a redelivered event changes nothing.
+"""
 
-from onestop.contracts import EventEnvelope
+from collections.abc import Mapping
+
+from onestop.contracts.events.base import Event
 from onestop.contracts.events.cases import (
     CaseClosed,
     CaseDeclined,
@@ -13,50 +17,53 @@ from onestop.contracts.events.cases import (
     CaseResolved,
 )
 from onestop.contracts.events.customers import CustomerErased
-from onestop.intake.adapters import customers
+from onestop.intake.adapters.repositories import IntakeRepositories
+from onestop.servicekit.event_consumer import Handler
+from onestop.servicekit.unit_of_work import UnitOfWork
+
+Unit = UnitOfWork[IntakeRepositories]
 
 
-class CaseProgress:
-    """Keeps each Open311 request's status in step with its case. Each update sets values, so a
-    redelivered event changes nothing; events of one case arrive in order (they share a key)."""
+async def on_case_raised(event: CaseRaised, uow: Unit) -> None:
+    await uow.repos.open311_requests.case_raised(event.case_id, event.raised_at, event.reference)
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
 
-    async def handle(self, envelope: EventEnvelope) -> None:
-        event = envelope.data
-        match event:
-            case CaseRaised():
-                await self._set(event.case_id, event.raised_at, "service_request_id = $3", event.reference)
-            case CaseHandedOff():
-                await self._set(
-                    event.case_id, event.handed_off_at, "agency = $3, expected_at = $4", event.team, event.sla_due_at
-                )
-            case CaseProgressUpdated(public=True):
-                await self._set(
-                    event.case_id,
-                    event.updated_at,
-                    "status_notes = $3, expected_at = COALESCE($4, expected_at)",
-                    event.note,
-                    event.expected_by,
-                )
-            case CaseResolved():
-                await self._set(event.case_id, event.resolved_at, "status_notes = $3", event.outcome)
-            case CaseDeclined():
-                await self._set(event.case_id, event.declined_at, "status_notes = $3", event.reason)
-            case CaseClosed():
-                await self._set(event.case_id, event.closed_at, "status = 'closed'")
-            case CaseReopened():
-                await self._set(event.case_id, event.reopened_at, "status = 'open'")
-            case CustomerErased():
-                async with self.pool.acquire() as connection:
-                    await customers.erase(connection, event.customer_id)
+async def on_case_handed_off(event: CaseHandedOff, uow: Unit) -> None:
+    await uow.repos.open311_requests.handed_off(event.case_id, event.handed_off_at, event.team, event.sla_due_at)
 
-    async def _set(self, case_id: object, at: object, assignments: str, *values: object) -> None:
-        async with self.pool.acquire() as connection:
-            await connection.execute(
-                f"UPDATE open311_requests SET {assignments}, updated_at = GREATEST(updated_at, $2) WHERE case_id = $1",
-                case_id,
-                at,
-                *values,
-            )
+
+async def on_case_progress_updated(event: CaseProgressUpdated, uow: Unit) -> None:
+    if event.public:  # internal progress is never shown to an Open311 client
+        await uow.repos.open311_requests.progress_noted(event.case_id, event.updated_at, event.note, event.expected_by)
+
+
+async def on_case_resolved(event: CaseResolved, uow: Unit) -> None:
+    await uow.repos.open311_requests.outcome_noted(event.case_id, event.resolved_at, event.outcome)
+
+
+async def on_case_declined(event: CaseDeclined, uow: Unit) -> None:
+    await uow.repos.open311_requests.outcome_noted(event.case_id, event.declined_at, event.reason)
+
+
+async def on_case_closed(event: CaseClosed, uow: Unit) -> None:
+    await uow.repos.open311_requests.closed(event.case_id, event.closed_at)
+
+
+async def on_case_reopened(event: CaseReopened, uow: Unit) -> None:
+    await uow.repos.open311_requests.reopened(event.case_id, event.reopened_at)
+
+
+async def on_customer_erased(event: CustomerErased, uow: Unit) -> None:
+    await uow.repos.customers.erase(event.customer_id)
+
+
+HANDLERS: Mapping[type[Event], Handler[IntakeRepositories]] = {
+    CaseRaised: on_case_raised,
+    CaseHandedOff: on_case_handed_off,
+    CaseProgressUpdated: on_case_progress_updated,
+    CaseResolved: on_case_resolved,
+    CaseDeclined: on_case_declined,
+    CaseClosed: on_case_closed,
+    CaseReopened: on_case_reopened,
+    CustomerErased: on_customer_erased,
+}

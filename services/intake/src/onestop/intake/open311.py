@@ -5,20 +5,20 @@ Reads need no credentials; posting a request needs an `api_key` the council issu
 """
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID, uuid4
-from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from onestop.contracts.events.common import AssuranceLevel, Channel, CustomerDetails, Location
 from onestop.contracts.events.contacts import ContactReceived, Need
-from onestop.contracts.identifiers import case_id_for
 from onestop.contracts.service_catalogue import ServiceArea, ServiceType, service_catalogue
-from onestop.intake.handlers import Accepted, ContactRefused, IntakeService, KafkaUnavailable
-from onestop.servicekit.database import Connection
+from onestop.intake.adapters.views import IntakeViews, RequestQuery
+from onestop.intake.domain.service_request import ServiceRequest
+from onestop.intake.group_commit import NotRecorded
+from onestop.intake.open311_format import Format, Open311Error, checked_format, definition_xml, error_response, render
+from onestop.intake.service import ContactRefused, IntakeService
 from onestop.servicekit.ratelimit import rate_limit
 
 router = APIRouter(
@@ -64,61 +64,6 @@ AREA_ATTRIBUTES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-Format = Literal["json", "xml"]
-
-
-class Open311Error(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-
-
-def render(format_: str, root: str, item: str, rows: list[dict[str, Any]], status_code: int = 200) -> Response:
-    if format_ == "xml":
-        tree = Element(root)
-        for row in rows:
-            _xml_fill(SubElement(tree, item), row)
-        body = b'<?xml version="1.0" encoding="utf-8"?>' + tostring(tree, encoding="unicode").encode()
-        return Response(body, status_code=status_code, media_type="text/xml; charset=utf-8")
-    return JSONResponse(jsonable_encoder(rows), status_code=status_code)
-
-
-def _xml_fill(element: Element, value: dict[str, Any]) -> None:
-    for key, inner in value.items():
-        if isinstance(inner, list):
-            container = SubElement(element, key)
-            singular = {"attributes": "attribute", "values": "value"}.get(key, key.rstrip("s"))
-            for entry in inner:
-                child = SubElement(container, singular)
-                if isinstance(entry, dict):
-                    _xml_fill(child, entry)
-                else:
-                    child.text = str(entry)
-        else:
-            child = SubElement(element, key)
-            if isinstance(inner, bool):
-                child.text = "true" if inner else "false"
-            elif inner is not None:
-                child.text = inner.isoformat() if isinstance(inner, datetime) else str(inner)
-
-
-def error_response(format_: str, code: int, description: str) -> Response:
-    return render(
-        format_ if format_ in ("json", "xml") else "json",
-        "errors",
-        "error",
-        [{"code": code, "description": description}],
-        status_code=code,
-    )
-
-
-def _format(format_: str) -> str:
-    if format_ not in ("json", "xml"):
-        raise Open311Error(400, f"format must be json or xml, not {format_!r}")
-    return format_
-
-
 def _service_row(area: ServiceArea, service: ServiceType) -> dict[str, Any]:
     return {
         "service_code": service.code,
@@ -138,11 +83,18 @@ def intake(request: Request) -> IntakeService:
 Service = Annotated[IntakeService, Depends(intake)]
 
 
+def views(request: Request) -> IntakeViews:
+    return request.app.state.views  # type: ignore[no-any-return]
+
+
+Views = Annotated[IntakeViews, Depends(views)]
+
+
 @router.get("/services.{format_}", summary="The service list")
 async def services(format_: Format) -> Response:
     try:
         rows = [_service_row(area, service) for area, service in service_catalogue().services()]
-        return render(_format(format_), "services", "service", rows)
+        return render(checked_format(format_), "services", "service", rows)
     except Open311Error as exc:
         return error_response(format_, exc.code, exc.description)
 
@@ -150,7 +102,7 @@ async def services(format_: Format) -> Response:
 @router.get("/services/{service_code}.{format_}", summary="A service definition with its attributes")
 async def definition(service_code: str, format_: Format) -> Response:
     try:
-        fmt = _format(format_)
+        fmt = checked_format(format_)
         catalogue = service_catalogue()
         area = catalogue.area_of(service_code)
         if area is None:
@@ -169,24 +121,15 @@ async def definition(service_code: str, format_: Format) -> Response:
             for order, a in enumerate(AREA_ATTRIBUTES.get(area.id, []), start=1)
         ]
         row = {"service_code": service_code, "attributes": attributes}
-        return _definition_xml(row) if fmt == "xml" else JSONResponse(row)
+        return definition_xml(row) if fmt == "xml" else JSONResponse(row)
     except Open311Error as exc:
         return error_response(format_, exc.code, exc.description)
-
-
-def _definition_xml(row: dict[str, Any]) -> Response:
-    tree = Element("service_definition")
-    _xml_fill(tree, row)
-    return Response(
-        b'<?xml version="1.0" encoding="utf-8"?>' + tostring(tree, encoding="unicode").encode(),
-        media_type="text/xml; charset=utf-8",
-    )
 
 
 @router.post("/requests.{format_}", summary="Create a service request (needs an api_key)")
 async def create_request(format_: Format, request: Request, service: Service) -> Response:
     try:
-        fmt = _format(format_)
+        fmt = checked_format(format_)
         form = await request.form()
         fields = {k: str(v) for k, v in form.items()}
         client = service.settings.open311_clients().get(fields.get("api_key", ""))
@@ -235,48 +178,26 @@ async def create_request(format_: Format, request: Request, service: Service) ->
                 **({"device_id": fields["device_id"]} if fields.get("device_id") else {}),
             },
         )
-        token = contact.contact_id
-
-        async def record(connection: Connection) -> None:
-            await connection.execute(
-                """INSERT INTO open311_requests (token, contact_id, need_id, case_id, client, service_code,
-                       service_name, description, address, lat, long, media_url, requested_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)""",
-                token,
-                contact.contact_id,
-                need.need_id,
-                case_id_for(contact.contact_id, need.need_id),
-                client,
-                code,
-                service_type.name,
-                need.description,
-                address,
-                lat,
-                long,
-                media,
-                contact.received_at,
-            )
-
         notice = SERVICE_NOTICE.format(days=service_type.standard_working_days)
-        await service.take(
+        answer = await service.take(
             contact,
             AssuranceLevel.NONE,
-            lambda _: Accepted(201, {}),
             client=client,
-            record=record,
+            service_request=ServiceRequest(client, code, service_type.name, address, lat, long, media),
             idempotency_key=request.headers.get("Idempotency-Key"),
             request_fingerprint=fields,
         )
+        token = answer.body.get("contact_id")  # a retry gets the first answer's token
         return render(
             fmt,
             "service_requests",
             "request",
-            [{"token": str(token), "service_notice": notice, "account_id": fields.get("account_id")}],
+            [{"token": token, "service_notice": notice, "account_id": fields.get("account_id")}],
             201,
         )
     except ContactRefused as exc:
         return error_response(format_, 400, exc.reason)
-    except KafkaUnavailable:
+    except NotRecorded:
         return error_response(format_, 503, "the request could not be recorded just now; please retry")
     except Open311Error as exc:
         return error_response(format_, exc.code, exc.description)
@@ -295,17 +216,14 @@ def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None
 
 
 @router.get("/tokens/{token}.{format_}", summary="The service request id behind a token")
-async def token(token: str, format_: Format, service: Service) -> Response:
+async def token(token: str, format_: Format, views: Views) -> Response:
     try:
-        fmt = _format(format_)
+        fmt = checked_format(format_)
         try:
             token_id = UUID(token)
         except ValueError as exc:
             raise Open311Error(404, f"no token {token}") from exc
-        async with service.pool.acquire() as connection:
-            row = await connection.fetchrow(
-                "SELECT service_request_id FROM open311_requests WHERE token = $1", token_id
-            )
+        row = await views.token(token_id)
         if row is None:
             raise Open311Error(404, f"no token {token}")
         return render(
@@ -348,7 +266,7 @@ def _w3c(value: str, name: str) -> datetime:
 @router.get("/requests.{format_}", summary="Service requests, with the standard filters")
 async def list_requests(
     format_: Format,
-    service: Service,
+    views: Views,
     service_request_id: str | None = None,
     service_code: str | None = None,
     start_date: str | None = None,
@@ -356,44 +274,28 @@ async def list_requests(
     status: str | None = None,
 ) -> Response:
     try:
-        fmt = _format(format_)
-        clauses = ["service_request_id IS NOT NULL"]
-        args: list[Any] = []
+        fmt = checked_format(format_)
         if service_request_id:
-            args.append([s.strip() for s in service_request_id.split(",")])
-            clauses.append(f"service_request_id = ANY(${len(args)}::text[])")
+            query = RequestQuery(ids=[s.strip() for s in service_request_id.split(",")])
         else:
             end = _w3c(end_date, "end_date") if end_date else datetime.now(UTC)
             start = _w3c(start_date, "start_date") if start_date else end - timedelta(days=90)
-            args += [start, end]
-            clauses.append(f"requested_at BETWEEN ${len(args) - 1} AND ${len(args)}")
-            if service_code:
-                args.append([c.strip() for c in service_code.split(",")])
-                clauses.append(f"service_code = ANY(${len(args)}::text[])")
-            if status:
-                wanted = [s.strip() for s in status.split(",")]
-                if not set(wanted) <= {"open", "closed"}:
-                    raise Open311Error(400, "status must be open, closed or both")
-                args.append(wanted)
-                clauses.append(f"status = ANY(${len(args)}::text[])")
-        async with service.pool.acquire() as connection:
-            rows = await connection.fetch(
-                f"SELECT * FROM open311_requests WHERE {' AND '.join(clauses)} ORDER BY requested_at DESC LIMIT 1000",
-                *args,
-            )
+            wanted = [s.strip() for s in status.split(",")] if status else None
+            if wanted and not set(wanted) <= {"open", "closed"}:
+                raise Open311Error(400, "status must be open, closed or both")
+            codes = [c.strip() for c in service_code.split(",")] if service_code else None
+            query = RequestQuery(start=start, end=end, service_codes=codes, statuses=wanted)
+        rows = await views.service_requests(query)
         return render(fmt, "service_requests", "request", [_request_row(r) for r in rows])
     except Open311Error as exc:
         return error_response(format_, exc.code, exc.description)
 
 
 @router.get("/requests/{service_request_id}.{format_}", summary="One service request")
-async def get_request(service_request_id: str, format_: Format, service: Service) -> Response:
+async def get_request(service_request_id: str, format_: Format, views: Views) -> Response:
     try:
-        fmt = _format(format_)
-        async with service.pool.acquire() as connection:
-            row = await connection.fetchrow(
-                "SELECT * FROM open311_requests WHERE service_request_id = $1", service_request_id
-            )
+        fmt = checked_format(format_)
+        row = await views.service_request(service_request_id)
         if row is None:
             raise Open311Error(404, f"no service request {service_request_id}")
         return render(fmt, "service_requests", "request", [_request_row(row)])

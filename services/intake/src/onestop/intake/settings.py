@@ -11,8 +11,12 @@ class IntakeSettings(ServiceSettings):
     intake_http_port: int = 8001
     # Open311 API keys: "key:client,key:client". Each outside reporting site gets its own key.
     intake_open311_api_keys: str = "dev-open311-key:local-demo"
-    # How long a contact may wait for Kafka's acknowledgement before the caller gets 503.
+    # How long a batch of contacts may wait for Kafka's commit before its callers get 503.
     intake_publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Group commit: contacts arriving together share one database and one Kafka transaction. A batch closes
+    # when it holds this many contacts or its first has waited this long.
+    intake_group_commit_max_wait_ms: float = Field(default=3.0, ge=0)
+    intake_group_commit_max_contacts: int = Field(default=200, gt=0)
     intake_max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     intake_public_base_url: str = "http://127.0.0.1:8001"
 

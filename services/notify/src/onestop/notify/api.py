@@ -7,20 +7,34 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from onestop.contracts.events.common import ContactMethod
+from onestop.notify.adapters.repositories import NotifyRepositories
+from onestop.notify.domain.model import Preferences as StoredPreferences
+from onestop.notify.domain.model import WardSubscriber
 from onestop.notify.domain.templates import VERSION, Templates
-from onestop.notify.handlers import NotifyService, SurveyNotFound
+from onestop.notify.surveys import SurveyNotFound, Surveys
 from onestop.servicekit.auth import Principal, require
 from onestop.servicekit.ratelimit import rate_limit
+from onestop.servicekit.unit_of_work import UnitsOfWork
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require("notify:admin"))]
 
 
-def notify(request: Request) -> NotifyService:
-    return request.app.state.notify  # type: ignore[no-any-return]
+def units_of_work(request: Request) -> UnitsOfWork[NotifyRepositories]:
+    return request.app.state.units  # type: ignore[no-any-return]
 
 
-Service = Annotated[NotifyService, Depends(notify)]
+def surveys(request: Request) -> Surveys:
+    return request.app.state.surveys  # type: ignore[no-any-return]
+
+
+def templates_in_use(request: Request) -> Templates:
+    return request.app.state.templates  # type: ignore[no-any-return]
+
+
+Units = Annotated[UnitsOfWork[NotifyRepositories], Depends(units_of_work)]
+SurveyAnswers = Annotated[Surveys, Depends(surveys)]
+InUse = Annotated[Templates, Depends(templates_in_use)]
 
 
 class Preferences(BaseModel):
@@ -46,52 +60,39 @@ class Answer(BaseModel):
 
 
 @router.put("/customers/{customer_id}/preferences", summary="How a customer wants to hear from us")
-async def set_preferences(customer_id: UUID, body: Preferences, service: Service, _: Admin) -> dict[str, Any]:
+async def set_preferences(customer_id: UUID, body: Preferences, units: Units, _: Admin) -> dict[str, Any]:
     if body.preferred_method not in body.consents:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "the preferred method must be one the customer consented to"
         )
-    async with service.pool.acquire() as connection:
-        await connection.execute(
-            """INSERT INTO preferences (customer_id, preferred_method, consents, progress_updates, email, phone,
-                   postal_address, webhook_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               ON CONFLICT (customer_id) DO UPDATE SET preferred_method = $2, consents = $3, progress_updates = $4,
-                   email = $5, phone = $6, postal_address = $7, webhook_url = $8""",
-            customer_id,
-            body.preferred_method.value,
-            [m.value for m in body.consents],
-            body.progress_updates,
-            body.email,
-            body.phone,
-            body.postal_address,
-            body.webhook_url,
-        )
+    preferences = StoredPreferences(
+        preferred_method=body.preferred_method,
+        consents=frozenset(body.consents),
+        progress_updates=body.progress_updates,
+        email=body.email,
+        phone=body.phone,
+        postal_address=body.postal_address,
+        webhook_url=body.webhook_url,
+    )
+    async with units.begin() as uow:
+        await uow.repos.audience.set_preferences(customer_id, preferences)
     return {"customer_id": customer_id, **body.model_dump(mode="json")}
 
 
 @router.put("/wards/{ward}/subscribers", summary="Follow a ward: be told of requests raised and closed there")
-async def subscribe_to_ward(ward: str, body: Subscription, service: Service, _: Admin) -> dict[str, Any]:
-    async with service.pool.acquire() as connection:
-        await connection.execute(
-            """INSERT INTO ward_subscriptions (ward, subscriber_id, method, address) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (ward, subscriber_id) DO UPDATE SET method = $3, address = $4""",
-            ward,
-            body.subscriber_id,
-            body.method.value,
-            body.address,
-        )
+async def subscribe_to_ward(ward: str, body: Subscription, units: Units, _: Admin) -> dict[str, Any]:
+    async with units.begin() as uow:
+        await uow.repos.audience.subscribe(ward, WardSubscriber(body.subscriber_id, body.method, body.address))
     return {"ward": ward, "subscriber_id": body.subscriber_id}
 
 
 @router.get("/templates", summary="The message templates, with their version")
-async def templates(service: Service, _: Admin) -> dict[str, Any]:
-    return {"version": VERSION, "templates": service.templates.names()}
+async def templates(in_use: InUse, _: Admin) -> dict[str, Any]:
+    return {"version": VERSION, "templates": in_use.names()}
 
 
 @router.post("/templates/{name}/preview", summary="Render a template with sample values")
-async def preview(
-    name: str, values: dict[str, Any], service: Service, _: Admin, language: str = "en"
-) -> dict[str, Any]:
+async def preview(name: str, values: dict[str, Any], _: Admin, language: str = "en") -> dict[str, Any]:
     try:
         rendered = Templates(strict=True).render(name, values, language)
     except LookupError as exc:
@@ -111,9 +112,10 @@ async def preview(
     summary="A customer's answer to a survey (the link in the message; no login)",
     dependencies=[Depends(rate_limit(per_minute=30))],
 )
-async def answer_survey(token: str, body: Answer, service: Service) -> dict[str, Any]:
+async def answer_survey(token: str, body: Answer, units: Units, answers: SurveyAnswers) -> dict[str, Any]:
     try:
-        answer = await service.record_answer(token, body.satisfied, body.score, body.comment)
+        async with units.begin() as uow:
+            answer = await answers.record_answer(uow, token, body.satisfied, body.score, body.comment)
     except SurveyNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this survey link is not valid or was already answered") from exc
     return {"survey_id": answer.survey_id, "thank_you": "Thank you for telling us."}

@@ -1,9 +1,6 @@
-"""Wiring: consumers, the sender, the follow-up clock and the outbox relay, under the FastAPI lifespan."""
+"""Wiring: the consumers, the sender and the follow-up clock on the shared runtime, and the API around them."""
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,18 +9,18 @@ from fastapi import FastAPI
 from onestop.contracts import topics
 from onestop.contracts.service_catalogue import service_catalogue
 from onestop.notify.adapters.channels import Channels, GovUkNotify, SignedWebhook, SmtpEmail
+from onestop.notify.adapters.repositories import NotifyRepositories
+from onestop.notify.addressing import Addressing
 from onestop.notify.api import router
 from onestop.notify.domain.templates import Templates
-from onestop.notify.handlers import NotifyService
+from onestop.notify.handlers import NotifyHandlers
+from onestop.notify.sending import Sender
 from onestop.notify.settings import NotifySettings
+from onestop.notify.surveys import FollowUpClock, Surveys
 from onestop.servicekit.database import MigrationSource
-from onestop.servicekit.health import health_router
-from onestop.servicekit.messaging import subscribe
-from onestop.servicekit.runtime import database_check, service_runtime
-from onestop.servicekit.telemetry import instrument_fastapi, setup_telemetry
+from onestop.servicekit.runtime import Runtime, service_app
 
 MIGRATIONS = MigrationSource("notify", Path(__file__).parent / "migrations")
-log = logging.getLogger(__name__)
 
 
 def channels_for(settings: NotifySettings) -> Channels:
@@ -41,52 +38,30 @@ def create_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     run_sender: bool = True,
 ) -> FastAPI:
-    settings = settings or NotifySettings()
-    setup_telemetry(settings)
+    """`run_sender=False` queues notifications without sending them (and without the follow-up clock)."""
+    notify_settings = settings or NotifySettings()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, MIGRATIONS) as runtime:
-            notify = NotifyService(
-                runtime.pool,
-                settings,
-                service_catalogue(),
-                Templates(),
-                channels_for(settings),
-                clock,
-                runtime.relay.wake,
-            )
-            app.state.notify = notify
-            await notify.settle_interrupted()
-            subscribe(runtime.broker, settings, [topics.CASES, topics.CONTACTS, topics.CUSTOMERS], notify.handle)
-            if run_sender:
-                runtime.run_in_background(
-                    _every(settings.notify_sender_interval_seconds, notify.send_due, runtime.stop)
-                )
-                runtime.run_in_background(_every(60, notify.send_due_follow_ups, runtime.stop))
-            await runtime.broker.start()
-            yield
+    async def start(runtime: Runtime, app: FastAPI) -> None:
+        catalogue = service_catalogue()
+        units = runtime.units(NotifyRepositories)
+        addressing = Addressing(notify_settings, catalogue, clock)
+        surveys = Surveys(notify_settings, catalogue, addressing, clock)
+        handlers = NotifyHandlers(notify_settings, addressing, surveys, clock)
+        runtime.consume([topics.CASES, topics.CONTACTS, topics.CUSTOMERS], handlers.by_event_type(), NotifyRepositories)
+        templates = Templates()
+        sender = Sender(units, notify_settings, templates, channels_for(notify_settings), addressing, clock)
+        follow_ups = FollowUpClock(units, surveys)
+        if run_sender:
+            runtime.run_in_background("sender", sender.run)
+            runtime.run_in_background("feedback follow-up clock", follow_ups.run)
+        app.state.units, app.state.surveys, app.state.templates = units, surveys, templates
+        app.state.sender, app.state.follow_ups = sender, follow_ups
 
-    app = FastAPI(
+    return service_app(
+        notify_settings,
+        MIGRATIONS,
+        start,
         title="onestop notify",
-        version="1",
-        lifespan=lifespan,
         description="Closing the loop: acknowledgements, progress, outcomes, alerts and feedback surveys.",
+        routers=[router],
     )
-    app.include_router(router)
-
-    app.include_router(health_router("notify", {"database": database_check(lambda: app.state.notify.pool)}))
-    instrument_fastapi(app)
-    return app
-
-
-async def _every(seconds: float, work: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            busy = await work()
-        except Exception:
-            log.exception("%s failed; trying again", getattr(work, "__name__", "work"))
-            busy = 0
-        if not busy:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=seconds)

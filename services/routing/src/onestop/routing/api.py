@@ -6,18 +6,36 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from onestop.routing.handlers import NotInTriage, RoutingService
+from onestop.routing.adapters.rules_file import RulesFile
+from onestop.routing.adapters.views import RoutingViews
+from onestop.routing.rules_publication import RulesPublication
+from onestop.routing.triage import NotInTriage, Triage, UnknownService
 from onestop.servicekit.auth import Principal, require
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require("routing:admin"))]
 
 
-def routing(request: Request) -> RoutingService:
-    return request.app.state.routing  # type: ignore[no-any-return]
+def _rules(request: Request) -> RulesFile:
+    return request.app.state.rules  # type: ignore[no-any-return]
 
 
-Service = Annotated[RoutingService, Depends(routing)]
+def _rules_publication(request: Request) -> RulesPublication:
+    return request.app.state.rules_publication  # type: ignore[no-any-return]
+
+
+def _triage(request: Request) -> Triage:
+    return request.app.state.triage  # type: ignore[no-any-return]
+
+
+def _views(request: Request) -> RoutingViews:
+    return request.app.state.views  # type: ignore[no-any-return]
+
+
+Rules = Annotated[RulesFile, Depends(_rules)]
+Publication = Annotated[RulesPublication, Depends(_rules_publication)]
+TriageCommand = Annotated[Triage, Depends(_triage)]
+Views = Annotated[RoutingViews, Depends(_views)]
 
 
 class TriageChoice(BaseModel):
@@ -25,8 +43,7 @@ class TriageChoice(BaseModel):
 
 
 @router.get("/rules", summary="The routing rules in force")
-async def rules(service: Service, _: Admin) -> dict[str, Any]:
-    current = service.rules
+async def rules(current: Rules, _: Admin) -> dict[str, Any]:
     return {
         "version": current.rules.version,
         "checksum": current.checksum,
@@ -36,29 +53,27 @@ async def rules(service: Service, _: Admin) -> dict[str, Any]:
 
 
 @router.post("/rules/reload", summary="Reload the rules file now")
-async def reload(service: Service, _: Admin) -> dict[str, Any]:
-    service.rules.reload_if_changed(force=True)
-    if service.rules.last_error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, service.rules.last_error)
-    published = await service.publish_rules_if_new()
-    return {"version": service.rules.rules.version, "published": published}
+async def reload(current: Rules, publication: Publication, _: Admin) -> dict[str, Any]:
+    current.reload_if_changed(force=True)
+    if current.last_error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, current.last_error)
+    published = await publication.publish_if_new()
+    return {"version": current.rules.version, "published": published}
 
 
 @router.get("/triage", summary="Needs waiting for a person to choose their service")
-async def triage_queue(service: Service, _: Admin) -> list[dict[str, Any]]:
-    async with service.pool.acquire() as connection:
-        rows = await connection.fetch(
-            "SELECT contact_id, need_id, reason, best_guess, confidence, queued_at FROM triage_queue ORDER BY queued_at"
-        )
-    return [dict(row) for row in rows]
+async def triage_queue(views: Views, _: Admin) -> list[dict[str, Any]]:
+    return await views.triage_queue()
 
 
 @router.post("/triage/{contact_id}/{need_id}", summary="Choose the service for a need in triage")
-async def choose(contact_id: UUID, need_id: UUID, body: TriageChoice, service: Service, _: Admin) -> dict[str, Any]:
+async def choose(
+    contact_id: UUID, need_id: UUID, body: TriageChoice, triage: TriageCommand, _: Admin
+) -> dict[str, Any]:
     try:
-        events = await service.triage(contact_id, need_id, body.service_code)
+        events = await triage.choose_service(contact_id, need_id, body.service_code)
     except NotInTriage as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except ValueError as exc:
+    except UnknownService as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return {"events": [{"id": e.id, "type": e.type} for e in events]}

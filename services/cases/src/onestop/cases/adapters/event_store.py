@@ -8,10 +8,11 @@ import asyncpg
 
 from onestop.contracts import EventEnvelope, decode_record, encode_envelope
 from onestop.servicekit.database import Connection
+from onestop.servicekit.messaging import RetryableConflict
 from onestop.servicekit.personal_data import seal_envelope
 
 
-class ConcurrencyConflict(Exception):
+class ConcurrencyConflict(RetryableConflict):
     """Someone else appended to this case first; reload and try again."""
 
 

@@ -135,9 +135,3 @@ async def forget_customer(connection: Connection, customer_id: object) -> None:
     await connection.execute("DELETE FROM customer_contacts WHERE customer_id = $1", customer_id)
     await connection.execute("UPDATE case_summary SET customer_id = NULL WHERE customer_id = $1", customer_id)
     await connection.execute("DELETE FROM customer_merges WHERE merged_id = $1 OR surviving_id = $1", customer_id)
-
-
-async def customer_ids(connection: Connection, customer_id: object) -> list[object]:
-    """The customer and every record merged into them."""
-    rows = await connection.fetch("SELECT merged_id FROM customer_merges WHERE surviving_id = $1", customer_id)
-    return [customer_id, *(row["merged_id"] for row in rows)]

@@ -1,5 +1,9 @@
 """The ways a message leaves: email over SMTP, SMS and letters through a GOV.UK Notify-compatible API,
-and signed webhooks for apps. Each says whether a failure is temporary (retry) or permanent (fall back)."""
+and signed webhooks for apps. Each says whether a failure is temporary (retry) or permanent (fall back).
+
+A notification may be sent more than once (its sender died before recording the outcome), so every send
+carries an id derived from the notification id by which a repeat can be recognised: the email's
+Message-ID, Notify's `reference`, the webhook's `Idempotency-Key` header."""
 
 import hashlib
 import hmac
@@ -31,6 +35,11 @@ class Channel(Protocol):
         ...
 
 
+def message_id(notification_id: UUID) -> str:
+    """The email's Message-ID: the same on every attempt at one notification."""
+    return f"<{notification_id}@onestop.notify>"
+
+
 class SmtpEmail:
     def __init__(self, host: str, port: int, sender: str) -> None:
         self.host, self.port, self.sender = host, port, sender
@@ -40,7 +49,7 @@ class SmtpEmail:
         email["From"] = self.sender
         email["To"] = address
         email["Subject"] = message.subject
-        email["Message-ID"] = f"<{notification_id}@onestop.notify>"
+        email["Message-ID"] = message_id(notification_id)
         email["X-Onestop-Template"] = f"{message.template}@{message.version}"
         email.set_content(message.body)
         try:
@@ -128,7 +137,11 @@ class SignedWebhook:
             response = await self.client.post(
                 address,
                 content=body,
-                headers={"Content-Type": "application/json", "X-Onestop-Signature": self.signature(body)},
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Onestop-Signature": self.signature(body),
+                    "Idempotency-Key": str(notification_id),
+                },
             )
         except httpx.HTTPError as exc:
             raise TemporaryFailure(f"webhook unreachable: {exc}") from exc

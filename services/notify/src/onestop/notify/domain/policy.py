@@ -48,3 +48,8 @@ def retry_delay(attempts: int) -> float:
 
 def notification_key(trigger_event_id: UUID, recipient_id: str, template: str) -> str:
     return f"{trigger_event_id}:{recipient_id}:{template}"
+
+
+def out_of_attempts(attempts: int, max_attempts: int) -> bool:
+    """A claim counts as an attempt (it may have reached the provider); past the limit, stop trying."""
+    return attempts > max_attempts

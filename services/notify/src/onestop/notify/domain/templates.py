@@ -5,6 +5,7 @@ wording); its first line is the subject. Missing a language, the English one is 
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,8 @@ class Templates:
             used_language = candidate.split("/")[0]
             return Rendered(first.removeprefix("Subject: ").strip(), rest.strip() + "\n", name, used_language, VERSION)
         raise LookupError(f"no template {name!r}")
+
+
+def day(moment: datetime | None) -> str | None:
+    """A date as the letters say it: Thursday 5 March 2026."""
+    return moment.strftime("%A %-d %B %Y") if moment else None

@@ -3,35 +3,12 @@ verdict on the contact that brought it (see ../NI14.md for the definition these 
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from uuid import UUID
 
 from onestop.contracts.events.common import NeedKind
 from onestop.contracts.events.contacts import Need
 from onestop.contracts.events.routing import AvoidableCategory
-
-
-@dataclass(frozen=True)
-class KnownCase:
-    """A case routing knows of, raised by its own decision or learned from the cases topic."""
-
-    case_id: UUID
-    reference: str
-    contact_id: UUID
-    need_id: UUID
-    customer_id: UUID | None
-    service_code: str
-    service_area: str
-    opened_at: datetime
-    closed_at: datetime | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    uprn: str | None = None
-    usrn: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
+from onestop.routing.domain.known_case import KnownCase
 
 
 @dataclass(frozen=True)
@@ -151,7 +128,3 @@ def _verdict_for_new_case(need: Need, service_code: str, context: Context) -> Ve
             True, AvoidableCategory.COUNCIL_FAILURE, None, "caused by a failure of the service (missed collection)"
         )
     return Verdict(False, None, None, "")
-
-
-def windows(repeat_days: int, duplicate_days: int, now: datetime) -> tuple[datetime, datetime]:
-    return now - timedelta(days=repeat_days), now - timedelta(days=duplicate_days)

@@ -1,0 +1,45 @@
+"""Cases as the use cases see them: a case loaded from its history, and what happened to it stored in the
+event store with the read models kept in step, in the caller's transaction."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from onestop.cases.adapters import event_store, projections
+from onestop.cases.domain.case import Case
+from onestop.cases.domain.sla import AGED_30_DAYS, AGED_60_DAYS
+from onestop.contracts import EventEnvelope
+from onestop.servicekit.database import Connection
+
+
+class CaseStore:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    async def get(self, case_id: UUID) -> Case:
+        """The case as its events left it (not raised yet if it has none); its version is their count."""
+        history = await event_store.load(self.connection, case_id)
+        return Case.from_history(case_id, (envelope.data for envelope in history))
+
+    async def add(
+        self, case_id: UUID, expected_version: int, envelopes: Sequence[EventEnvelope]
+    ) -> list[EventEnvelope]:
+        """Append after `expected_version` (ConcurrencyConflict if the case moved on) and project; returns
+        the envelopes as stored, personal data sealed, for the outbox."""
+        stored = await event_store.append(self.connection, case_id, expected_version, envelopes)
+        await projections.project(self.connection, stored)
+        return stored
+
+    async def due_for_escalation(self, now: datetime) -> list[UUID]:
+        """Open cases that have reached 30 or 60 days or passed their due time without that escalation."""
+        rows = await self.connection.fetch(
+            """SELECT case_id FROM case_summary
+               WHERE status IN ('raised', 'handed_off', 'accepted', 'in_progress')
+                 AND ((raised_at <= $1 AND NOT 'aged_30_days' = ANY(escalations))
+                   OR (raised_at <= $2 AND NOT 'aged_60_days' = ANY(escalations))
+                   OR (sla_due_at < $3 AND NOT 'sla_breached' = ANY(escalations)))""",
+            now - AGED_30_DAYS,
+            now - AGED_60_DAYS,
+            now,
+        )
+        return [row["case_id"] for row in rows]

@@ -1,0 +1,93 @@
+"""What the API reads: the read models and a case's history, straight from the database."""
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+OPEN_STATUSES = ("raised", "handed_off", "accepted", "in_progress")
+FINISHED_STATUSES = ("closed", "resolved", "declined")
+Row = dict[str, Any]
+
+
+class CaseViews:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def summary(self, case_id: UUID) -> Row | None:
+        row = await self.pool.fetchrow("SELECT * FROM case_summary WHERE case_id = $1", case_id)
+        return None if row is None else dict(row)
+
+    async def history(self, case_id: UUID) -> list[Row]:
+        rows = await self.pool.fetch(
+            "SELECT event_id, event_type, recorded_at FROM events WHERE case_id = $1 ORDER BY version", case_id
+        )
+        return [dict(row) for row in rows]
+
+    async def cases(
+        self,
+        *,
+        service_area: str | None,
+        team: str | None,
+        status: str | None,
+        open_only: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[Row]]:
+        """How many cases match, and the page of them from `offset`, oldest first."""
+        clauses: list[str] = []
+        args: list[object] = []
+        for column, value in (("service_area", service_area), ("team", team), ("status", status)):
+            if value is not None:
+                args.append(value)
+                clauses.append(f"{column} = ${len(args)}")
+        if open_only:
+            args.append(list(FINISHED_STATUSES))
+            clauses.append(f"status <> ALL(${len(args)}::text[])")
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        async with self.pool.acquire() as connection:
+            total = await connection.fetchval(f"SELECT count(*) FROM case_summary {where}", *args)
+            rows = await connection.fetch(
+                f"SELECT * FROM case_summary {where} ORDER BY raised_at LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+                *args,
+                limit,
+                offset,
+            )
+        return total, [dict(row) for row in rows]
+
+    async def open_cases(self, *, service_area: str | None, team: str | None) -> list[Row]:
+        """Open cases for a work list, oldest first."""
+        rows = await self.pool.fetch(
+            """SELECT case_id, reference, service_area, team, status, raised_at, sla_due_at FROM case_summary
+               WHERE status = ANY($1::text[])
+                 AND ($2::text IS NULL OR service_area = $2) AND ($3::text IS NULL OR team = $3)
+               ORDER BY raised_at""",
+            list(OPEN_STATUSES),
+            service_area,
+            team,
+        )
+        return [dict(row) for row in rows]
+
+    async def customer(self, customer_id: UUID) -> tuple[list[UUID], list[Row], list[Row]]:
+        """The customer's records (theirs and every one merged into it), their contacts and their cases."""
+        async with self.pool.acquire() as connection:
+            merged = await connection.fetch(
+                "SELECT merged_id FROM customer_merges WHERE surviving_id = $1", customer_id
+            )
+            ids = [customer_id, *(row["merged_id"] for row in merged)]
+            contacts = await connection.fetch(
+                "SELECT * FROM customer_contacts WHERE customer_id = ANY($1::uuid[]) ORDER BY received_at", ids
+            )
+            cases = await connection.fetch(
+                "SELECT * FROM case_summary WHERE customer_id = ANY($1::uuid[]) ORDER BY raised_at", ids
+            )
+        return ids, [dict(row) for row in contacts], [dict(row) for row in cases]
+
+    async def tracking(self, reference: str) -> Row | None:
+        """What the public may see of a request: no personal data."""
+        row = await self.pool.fetchrow(
+            """SELECT reference, status, service_area, raised_at, expected_by, closed_at, outcome, public_note
+               FROM case_summary WHERE reference = $1""",
+            reference.upper(),
+        )
+        return None if row is None else dict(row)

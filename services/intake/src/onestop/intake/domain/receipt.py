@@ -1,0 +1,31 @@
+"""What the caller is told once a contact is taken: each need's case id and reference, so the customer can
+be given them at once (cases derives the same ids from the contact and need)."""
+
+from typing import Any
+
+from onestop.contracts.events.contacts import ContactReceived
+from onestop.contracts.identifiers import case_id_for, case_reference_for
+from onestop.contracts.service_catalogue import service_catalogue
+
+
+def receipt(contact: ContactReceived) -> dict[str, Any]:
+    catalogue = service_catalogue()
+    needs = []
+    for need in contact.needs:
+        case_id = case_id_for(contact.contact_id, need.need_id)
+        service = catalogue.service(need.service_code) if need.service_code else None
+        needs.append(
+            {
+                "need_id": str(need.need_id),
+                "case_id": str(case_id),
+                "reference": case_reference_for(case_id),
+                "service": service.name if service else None,
+                "standard_working_days": service.standard_working_days if service else None,
+            }
+        )
+    customer_id = contact.customer.customer_id if contact.customer else None
+    return {
+        "contact_id": str(contact.contact_id),
+        "customer_id": str(customer_id) if customer_id else None,
+        "needs": needs,
+    }
