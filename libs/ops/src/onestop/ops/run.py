@@ -63,6 +63,7 @@ def main() -> int:
 
     os.environ.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", TRACE_VIEWER)
     os.environ.setdefault("OTEL_TRACES_SAMPLE_RATIO", "1")  # the demo shows every journey
+    os.environ.setdefault("OTEL_SQL_SPANS", "true")  # down to each SQL statement
     running = programs()
     print(banner(running), flush=True)
     asyncio.run(supervise(running))

@@ -28,7 +28,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
-from onestop.contracts import EventEnvelope, UndecodableMessage, decode_record
+from onestop.contracts import CATALOGUE, EventEnvelope, UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.base import Event
 from onestop.contracts.topics import Topic
@@ -100,6 +100,9 @@ class EventConsumer(Generic[R]):
         self.settings = settings
         self.topic_names = [topic.qualified(settings.topic_namespace) for topic in topics]
         self.handlers = dict(handlers)
+        # Known types this consumer has no use for are passed over without being decoded at all (an unknown
+        # type is still decoded, so that it is dead-lettered as unknown).
+        self.passed_over = {model.type for model in CATALOGUE.models()} - {model.type for model in self.handlers}
         self.repositories = repositories
         self.name = group or settings.service_name
         self.group_id = settings.consumer_group(group)
@@ -193,6 +196,8 @@ class EventConsumer(Generic[R]):
 
     async def _prepare(self, record: Any) -> _Delivery:
         delivery = _Delivery(record)
+        if _type_header(record) in self.passed_over:
+            return delivery
         try:
             envelope = decode_record(record.value, record.headers)
         except UndecodableMessage as exc:

@@ -66,9 +66,10 @@ def setup_telemetry(
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint)))
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
 
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    if settings.otel_sql_spans:
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+        AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     if json_logs:
         configure_json_logging(settings.service_name)
     _configured_for = settings.service_name

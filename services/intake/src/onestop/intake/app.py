@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from onestop.contracts import topics
 from onestop.intake import api, feeds, mailroom, open311
-from onestop.intake.adapters.kafka_transactions import KafkaTransactions
+from onestop.intake.adapters.kafka_transactions import AlternatingTransactions
 from onestop.intake.adapters.repositories import IntakeRepositories
 from onestop.intake.adapters.views import IntakeViews
 from onestop.intake.consumers import HANDLERS
@@ -29,7 +29,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     async def start(runtime: Runtime, app: FastAPI) -> None:
         runtime.consume([topics.CASES, topics.CUSTOMERS], HANDLERS, IntakeRepositories)
-        kafka = KafkaTransactions(
+        kafka = AlternatingTransactions(
             settings.kafka_bootstrap_servers,
             # Unique per process: two instances must never fence each other.
             f"onestop-intake-{uuid.uuid4()}",

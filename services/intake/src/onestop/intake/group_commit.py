@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link
 
 from onestop.contracts import EventEnvelope, encode_envelope
-from onestop.intake.adapters.kafka_transactions import KafkaTransactions, Outgoing
+from onestop.intake.adapters.kafka_transactions import Outgoing, Transactions
 from onestop.intake.submissions import Submission, SubmissionQueue
 from onestop.servicekit import outbox
 from onestop.servicekit.database import Connection
@@ -33,6 +33,10 @@ tracer = trace.get_tracer("onestop.intake.group_commit")
 
 R = TypeVar("R")
 T = TypeVar("T")
+
+
+class _RetryCarefully(Exception):
+    """A submission failed in a batch run without savepoints: run the batch again, one savepoint each."""
 
 
 class NotRecorded(Exception):
@@ -52,7 +56,7 @@ class GroupCommit(Generic[R]):
         self,
         pool: asyncpg.Pool,
         repositories: Callable[[Connection], R],
-        kafka: KafkaTransactions,
+        kafka: Transactions,
         *,
         source: str,
         namespace: str,
@@ -120,28 +124,42 @@ class GroupCommit(Generic[R]):
                 submission.answer.set_result(answer)
 
     async def _commit_batch(self, batch: list[Submission]) -> list[tuple[Submission, Any]]:
+        # Most batches fail nowhere: run them without a savepoint per submission (two round trips each), and
+        # only when one fails, run the batch again with savepoints so that it fails alone.
+        try:
+            return await self._commit_batch_once(batch, careful=False)
+        except _RetryCarefully:
+            return await self._commit_batch_once(batch, careful=True)
+
+    async def _commit_batch_once(self, batch: list[Submission], careful: bool) -> list[tuple[Submission, Any]]:
         prepared: list[tuple[Submission, Prepared[Any], PostgresUnitOfWork[R]]] = []
         async with self.pool.acquire() as connection, connection.transaction():
             repos = self.repositories(connection)
             for submission in batch:
                 unit = PostgresUnitOfWork(connection, repos, source=self.source)
                 try:
-                    async with connection.transaction():  # a savepoint: a failure undoes only this one's writes
+                    if careful:
+                        async with connection.transaction():  # a savepoint: a failure undoes only its own writes
+                            result = await submission.work(unit)
+                    else:
                         result = await submission.work(unit)
-                        if unit.emitted:
-                            await outbox.append(connection, unit.emitted, self.namespace)
                 except Exception as exc:
                     if connection.is_closed():
                         raise
+                    if not careful:
+                        raise _RetryCarefully from exc
                     _answer_failure(submission, NotRecorded(str(exc)) if isinstance(exc, TRANSIENT_ERRORS) else exc)
                     continue
                 prepared.append((submission, result, unit))
+            emitted = [envelope for _, _, unit in prepared for envelope in unit.emitted]
+            if emitted:
+                await outbox.append(connection, emitted, self.namespace)
             envelopes = [envelope for _, result, _ in prepared for envelope in result.publish]
             if envelopes:
                 await self._publish(envelopes)
         for _, _, unit in prepared:
             unit.committed()
-        if any(unit.emitted for _, _, unit in prepared):
+        if emitted:
             self.on_commit()
         return [(submission, result.answer) for submission, result, _ in prepared]
 

@@ -142,6 +142,8 @@ class IntakeService:
         service_request: ServiceRequest | None = None,
     ) -> Accepted:
         """Identify, publish and record one contact; the same key and request answer the same."""
+        if (reason := refusal(contact, assurance)) is not None:
+            raise ContactRefused(reason)  # refused before it joins a batch: the batch stays on its fast path
         submission = ContactSubmission(
             contact=contact,
             assurance=assurance,

@@ -54,8 +54,14 @@ class Sender:
             claimed = await uow.repos.notifications.claim_due(
                 self.clock(), limit, self.settings.notify_claim_lease_seconds
             )
-        for notification in claimed:
-            await self._send_one(notification)
+        # Each claimed row is its own send: several at once, so one slow provider call does not hold up the rest.
+        in_flight = asyncio.Semaphore(self.settings.notify_sends_in_flight)
+
+        async def send(notification: QueuedNotification) -> None:
+            async with in_flight:
+                await self._send_one(notification)
+
+        await asyncio.gather(*(send(notification) for notification in claimed))
         return len(claimed)
 
     async def _send_one(self, notification: QueuedNotification) -> None:

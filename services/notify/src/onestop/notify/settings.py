@@ -27,6 +27,8 @@ class NotifySettings(ServiceSettings):
     notify_repair_follow_up_days: int = Field(default=42, ge=1)
     notify_max_attempts: int = Field(default=6, ge=1)
     notify_sender_interval_seconds: float = Field(default=0.2, gt=0)
+    # How many claimed notifications are handed to providers at once (each uses a database connection).
+    notify_sends_in_flight: int = Field(default=8, ge=1, le=32)
     # A sender's claim on a notification lasts this long (renewed as each send starts); a row still
     # `sending` after it, its sender having died, is due again.
     notify_claim_lease_seconds: float = Field(default=60.0, gt=0)

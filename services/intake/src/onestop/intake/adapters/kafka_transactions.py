@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
@@ -27,6 +28,16 @@ class Outgoing:
 
     topic: str
     record: KafkaRecord
+
+
+class Transactions(Protocol):
+    """Commits a batch of records to the log together, or not at all."""
+
+    async def start(self) -> None: ...
+
+    async def commit(self, records: Sequence[Outgoing], timeout: float) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class KafkaTransactions:
@@ -129,3 +140,32 @@ class KafkaTransactions:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.recovery_timeout):
                 await producer.stop()
+
+
+class AlternatingTransactions:
+    """Two transactional producers taking batches in turn. After a commit the coordinator writes its markers
+    in the background, and a new transaction of the same producer waits for them (the client backs off 20 ms
+    on CONCURRENT_TRANSACTIONS); the other producer's next transaction need not."""
+
+    def __init__(self, bootstrap: str, transactional_id: str, *, client_id: str) -> None:
+        self.producers = [
+            KafkaTransactions(bootstrap, f"{transactional_id}-{turn}", client_id=client_id) for turn in ("a", "b")
+        ]
+        self._turn = 0
+
+    @property
+    def committed(self) -> int:
+        return sum(producer.committed for producer in self.producers)
+
+    async def start(self) -> None:
+        for producer in self.producers:
+            await producer.start()
+
+    async def commit(self, records: Sequence[Outgoing], timeout: float) -> None:
+        producer = self.producers[self._turn]
+        self._turn = (self._turn + 1) % len(self.producers)
+        await producer.commit(records, timeout)
+
+    async def stop(self) -> None:
+        for producer in self.producers:
+            await producer.stop()
