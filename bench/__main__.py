@@ -133,6 +133,8 @@ def table(results: dict[str, Any]) -> str:
             f"{run['maximum_contacts_per_second']} | Kafka limit {limit['per_second']} | "
             f"{run['share_of_kafka_limit']} | ≥ 400/s; ≥ 0.25 |"
         )
+        cpu = ", ".join(f"{name} {ms}" for name, ms in run["cpu_ms_per_contact"].items())
+        rows.append(f"| end to end, {run['instances_per_service']} instance(s): CPU ms per contact | {cpu} | | | |")
         for level, figures in run["levels"].items():
             case, sent = figures["case_in_read_model_ms"], figures["notification_sent_ms"]
             rows.append(

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 
-from bench.stats import Timing, keep_busy, percentile
+from bench.stats import CpuMeter, Timing, infrastructure_pids, keep_busy, percentile
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseRaised
@@ -215,10 +215,14 @@ async def run(
 
         # The most the system sustains: a flood, timed until the last acknowledgement is sent.
         before = set(load.submitted)
+        # Where the CPU goes: each service, the broker, the database and this load generator, per contact.
+        cpu = CpuMeter({name: [process.pid] for name, process in fleet.processes.items()} | infrastructure_pids())
+        cpu.start()
         started = time.monotonic()
         await keep_busy(load.submit, range(1000, 1000 + flood), 64)
         flooded = [c for c in load.submitted if c not in before]
         await load.settled(flooded, within=120)
+        cpu_per_contact = cpu.per(len(flooded))
         finished = max((watcher.notified.get(c, 0.0) for c in flooded), default=started)
         maximum = Timing(count=len([c for c in flooded if c in watcher.notified]), seconds=finished - started)
         levels = {}
@@ -236,6 +240,7 @@ async def run(
             "trace_sample_ratio": sample_ratio,  # None: the installation default, no exporter
             "maximum_contacts_per_second": round(maximum.per_second, 1),
             "flood": {"contacts": flood, **load.latencies(flooded)},
+            "cpu_ms_per_contact": cpu_per_contact,
             "levels": levels,
             "failed_submissions": load.failures,
             "partitions_per_instance": partition_split(fleet),

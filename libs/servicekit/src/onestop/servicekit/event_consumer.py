@@ -39,7 +39,7 @@ from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.messaging import TRANSIENT_ERRORS, UnprocessableEvent
 from onestop.servicekit.personal_data import open_envelope
 from onestop.servicekit.settings import ServiceSettings
-from onestop.servicekit.telemetry import context_from_traceparent, events_consumed, processing_seconds
+from onestop.servicekit.telemetry import context_from_traceparent, events_consumed, processing_seconds, span_context_of
 from onestop.servicekit.unit_of_work import PostgresUnitOfWork, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,9 @@ class EventConsumer(Generic[R]):
         """Decode, open and handle `records` in one unit of work (public for tests and benchmarks)."""
         started = time.perf_counter()
         deliveries = [await self._prepare(record) for record in records]
-        links = [Link(_span_context(d.envelope)) for d in deliveries if d.envelope and d.envelope.traceparent]
+        links = [
+            Link(span_context_of(d.envelope.traceparent)) for d in deliveries if d.envelope and d.envelope.traceparent
+        ]
         with tracer.start_as_current_span(
             f"{self.name} process batch",
             kind=SpanKind.CONSUMER,
@@ -337,7 +339,3 @@ def _type_header(record: Any) -> str:
         if name == "ce_type":
             return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
     return "unknown"
-
-
-def _span_context(envelope: EventEnvelope) -> trace.SpanContext:
-    return trace.get_current_span(context_from_traceparent(envelope.traceparent)).get_span_context()

@@ -118,6 +118,11 @@ def context_from_traceparent(traceparent: str | None) -> Any:
     return _propagator.extract({"traceparent": traceparent} if traceparent else {})
 
 
+def span_context_of(traceparent: str | None) -> trace.SpanContext:
+    """The span a traceparent names (invalid when there is none), e.g. to link a batch span to it."""
+    return trace.get_current_span(context_from_traceparent(traceparent)).get_span_context()
+
+
 def instrument_fastapi(app: Any) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 

@@ -25,7 +25,7 @@ from onestop.servicekit import outbox
 from onestop.servicekit.database import Connection
 from onestop.servicekit.messaging import TRANSIENT_ERRORS
 from onestop.servicekit.personal_data import seal_envelope
-from onestop.servicekit.telemetry import context_from_traceparent, events_published
+from onestop.servicekit.telemetry import events_published, span_context_of
 from onestop.servicekit.unit_of_work import PostgresUnitOfWork, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class GroupCommit(Generic[R]):
         return [(submission, result.answer) for submission, result, _ in prepared]
 
     async def _publish(self, envelopes: list[EventEnvelope]) -> None:
-        links = [Link(_span_context(e.traceparent)) for e in envelopes if e.traceparent]
+        links = [Link(span_context_of(e.traceparent)) for e in envelopes if e.traceparent]
         with tracer.start_as_current_span(
             "intake group commit",
             kind=trace.SpanKind.PRODUCER,
@@ -186,7 +186,3 @@ def _answer_failure(submission: Submission, exc: BaseException) -> None:
 def _fail_unanswered(batch: list[Submission], reason: str) -> None:
     for submission in batch:
         _answer_failure(submission, NotRecorded(reason))
-
-
-def _span_context(traceparent: str | None) -> trace.SpanContext:
-    return trace.get_current_span(context_from_traceparent(traceparent)).get_span_context()
