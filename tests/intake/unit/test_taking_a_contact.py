@@ -38,15 +38,15 @@ def submission(contact: ContactReceived | None = None, **fields: object) -> Cont
     return ContactSubmission(**{**defaults, **fields})  # type: ignore[arg-type]
 
 
-async def test_a_contact_is_for_kafka_with_the_callers_trace_and_its_customer_events_for_the_outbox() -> None:
+async def test_a_contact_and_who_its_customer_is_go_to_kafka_together_with_the_callers_trace() -> None:
     uow = InMemoryUnitOfWork(FakeRepositories())
 
     taken = await take_contact(submission(), uow)
 
-    [envelope] = taken.publish
+    envelope, identified = taken.publish
     assert isinstance(envelope.data, ContactReceived) and envelope.traceparent == TRACE
     assert taken.answer.status_code == 201 and taken.answer.body["contact_id"] == str(envelope.data.contact_id)
-    [identified] = uow.emitted
+    assert uow.emitted == [], "nothing waits for the outbox: it is all in the contact's Kafka transaction"
     assert isinstance(identified.data, CustomerIdentified) and identified.data.new_customer
     assert identified.causationid == envelope.id
     assert envelope.data.customer is not None

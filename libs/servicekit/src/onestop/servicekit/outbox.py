@@ -62,7 +62,7 @@ async def append_record(
 class OutboxRelay:
     """Publishes the outbox to Kafka; run one per service instance, only one at a time does work."""
 
-    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch_size: int = 500, idle_wait: float = 0.05) -> None:
+    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch_size: int = 500, idle_wait: float = 0.5) -> None:
         self.pool = pool
         self.bootstrap = bootstrap
         self.batch_size = batch_size
@@ -90,9 +90,13 @@ class OutboxRelay:
             self._producer = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until `stop` is set; transient failures back off and retry."""
+        """Relay until `stop` is set; transient failures back off and retry.
+
+        Woken by every commit of this instance; otherwise it looks every `idle_wait` seconds, for rows another
+        instance committed while this one held the relay lock."""
         failures = 0
         while not stop.is_set():
+            self._wake.clear()  # a commit from now on wakes the next round
             try:
                 published = await self.publish_pending()
                 failures = 0
@@ -102,20 +106,24 @@ class OutboxRelay:
                 log.warning("outbox relay failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            if published == 0:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
-                except TimeoutError:
-                    pass
+            if published is None:  # another instance's relay is publishing: look again shortly
+                await asyncio.sleep(0.01)
+                continue
+            if published >= self.batch_size:
+                continue  # there may be more
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
+            except TimeoutError:
+                pass
 
-    async def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows in order; returns how many were published."""
+    async def publish_pending(self) -> int | None:
+        """Publish one batch of unpublished rows in order; how many were published, or None when another
+        relay holds the lock."""
         assert self._producer is not None, "start() the relay first"
         async with self.pool.acquire() as connection:
             locked = await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK)
             if not locked:
-                return 0
+                return None
             try:
                 rows = await connection.fetch(
                     "SELECT position, topic, message_key, value, headers FROM outbox"

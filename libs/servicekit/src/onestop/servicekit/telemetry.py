@@ -126,7 +126,8 @@ def span_context_of(traceparent: str | None) -> trace.SpanContext:
 def instrument_fastapi(app: Any) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health")
+    # A server span per request; not two more for every receive and send of its body.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health", exclude_spans=["receive", "send"])
 
 
 class JsonLogFormatter(logging.Formatter):

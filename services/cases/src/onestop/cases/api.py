@@ -23,11 +23,11 @@ Writer = Annotated[Principal, Depends(require("cases:write"))]
 AGE_BANDS = (("0-10 days", 0, 10), ("11-30 days", 11, 30), ("31-60 days", 31, 60), ("over 60 days", 61, 100_000))
 
 
-def case_commands(request: Request) -> CaseCommands:
+async def case_commands(request: Request) -> CaseCommands:
     return request.app.state.commands  # type: ignore[no-any-return]
 
 
-def case_views(request: Request) -> CaseViews:
+async def case_views(request: Request) -> CaseViews:
     return request.app.state.views  # type: ignore[no-any-return]
 
 

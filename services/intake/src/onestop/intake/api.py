@@ -28,7 +28,7 @@ Submitter = Annotated[Principal, Depends(require("contacts:write"))]
 REFERENCE_PATTERN = r"OS-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
 
 
-def intake(request: Request) -> IntakeService:
+async def intake(request: Request) -> IntakeService:
     return request.app.state.intake  # type: ignore[no-any-return]
 
 

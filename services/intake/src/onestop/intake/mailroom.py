@@ -35,7 +35,7 @@ REFERENCE = re.compile(rf"\b{REFERENCE_PATTERN}\b")
 ALLOWED_ATTACHMENTS = {"image/jpeg", "image/png", "image/heic", "application/pdf", "text/plain"}
 
 
-def views(request: Request) -> IntakeViews:
+async def views(request: Request) -> IntakeViews:
     return request.app.state.views  # type: ignore[no-any-return]
 
 

@@ -76,14 +76,14 @@ def _service_row(area: ServiceArea, service: ServiceType) -> dict[str, Any]:
     }
 
 
-def intake(request: Request) -> IntakeService:
+async def intake(request: Request) -> IntakeService:
     return request.app.state.intake  # type: ignore[no-any-return]
 
 
 Service = Annotated[IntakeService, Depends(intake)]
 
 
-def views(request: Request) -> IntakeViews:
+async def views(request: Request) -> IntakeViews:
     return request.app.state.views  # type: ignore[no-any-return]
 
 

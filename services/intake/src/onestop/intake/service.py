@@ -78,13 +78,14 @@ async def take_contact(submission: ContactSubmission, uow: UnitOfWork[IntakeRepo
     envelope = EventEnvelope.wrap(
         contact, source=submission.source, traceparent=submission.traceparent, event_id=event_id
     )
-    uow.emit_envelopes(EventEnvelope.wrap(e, source=submission.source, caused_by=envelope) for e in customer_events)
+    # Who the customer is travels in the contact's own Kafka transaction: on the log together, or not at all.
+    identified = [EventEnvelope.wrap(e, source=submission.source, caused_by=envelope) for e in customer_events]
     if submission.service_request is not None:
         await uow.repos.open311_requests.add(submission.service_request, contact)
     answer = Accepted(201, receipt(contact))
     if key is not None:
         await uow.repos.idempotency.remember(client, key, submission.request_fingerprint, 201, answer.body)
-    return Prepared(answer, [envelope])
+    return Prepared(answer, [envelope, *identified])
 
 
 async def _identify(

@@ -20,15 +20,15 @@ router = APIRouter()
 Admin = Annotated[Principal, Depends(require("notify:admin"))]
 
 
-def units_of_work(request: Request) -> UnitsOfWork[NotifyRepositories]:
+async def units_of_work(request: Request) -> UnitsOfWork[NotifyRepositories]:
     return request.app.state.units  # type: ignore[no-any-return]
 
 
-def surveys(request: Request) -> Surveys:
+async def surveys(request: Request) -> Surveys:
     return request.app.state.surveys  # type: ignore[no-any-return]
 
 
-def templates_in_use(request: Request) -> Templates:
+async def templates_in_use(request: Request) -> Templates:
     return request.app.state.templates  # type: ignore[no-any-return]
 
 

@@ -16,19 +16,19 @@ router = APIRouter()
 Admin = Annotated[Principal, Depends(require("routing:admin"))]
 
 
-def _rules(request: Request) -> RulesFile:
+async def _rules(request: Request) -> RulesFile:
     return request.app.state.rules  # type: ignore[no-any-return]
 
 
-def _rules_publication(request: Request) -> RulesPublication:
+async def _rules_publication(request: Request) -> RulesPublication:
     return request.app.state.rules_publication  # type: ignore[no-any-return]
 
 
-def _triage(request: Request) -> Triage:
+async def _triage(request: Request) -> Triage:
     return request.app.state.triage  # type: ignore[no-any-return]
 
 
-def _views(request: Request) -> RoutingViews:
+async def _views(request: Request) -> RoutingViews:
     return request.app.state.views  # type: ignore[no-any-return]
 
 

@@ -41,8 +41,12 @@ def message_id(notification_id: UUID) -> str:
 
 
 class SmtpEmail:
+    """Email over SMTP. Connections are kept open and reused, since a handshake per message costs more than
+    the message; one that fails is dropped, never reused."""
+
     def __init__(self, host: str, port: int, sender: str) -> None:
         self.host, self.port, self.sender = host, port, sender
+        self._idle: list[aiosmtplib.SMTP] = []
 
     async def send(self, notification_id: UUID, address: str, message: Rendered) -> str:
         email = EmailMessage()
@@ -53,7 +57,7 @@ class SmtpEmail:
         email["X-Onestop-Template"] = f"{message.template}@{message.version}"
         email.set_content(message.body)
         try:
-            await aiosmtplib.send(email, hostname=self.host, port=self.port, timeout=15)
+            await self._deliver(email)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise PermanentFailure(f"the address was refused: {exc}") from exc
         except aiosmtplib.SMTPResponseException as exc:
@@ -63,6 +67,27 @@ class SmtpEmail:
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"SMTP server unreachable: {exc}") from exc
         return str(email["Message-ID"])
+
+    async def _deliver(self, email: EmailMessage) -> None:
+        reused = self._idle.pop() if self._idle else None
+        if reused is not None:
+            try:
+                await reused.send_message(email)
+                self._idle.append(reused)
+                return
+            except aiosmtplib.SMTPServerDisconnected:
+                reused.close()  # the server closed it while it sat idle: a fresh connection, once
+            except BaseException:
+                reused.close()
+                raise
+        client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=15)
+        try:
+            await client.connect()
+            await client.send_message(email)
+        except BaseException:
+            client.close()
+            raise
+        self._idle.append(client)
 
 
 class GovUkNotify:
