@@ -79,9 +79,8 @@ async def test_a_claim_is_due_again_only_after_its_lease_and_the_old_claim_then_
         assert again.notification_id == claimed.notification_id and again.attempts == 2
         assert again.claim_id != claimed.claim_id
         assert claimed.claim_id is not None and again.claim_id is not None
-        assert not await notifications.renew_claim(claimed.notification_id, claimed.claim_id)
+        assert not await notifications.postpone(claimed.notification_id, claimed.claim_id, NOW, "too late")
         assert not await notifications.mark_failed(claimed.notification_id, claimed.claim_id, "too late")
-        assert await notifications.renew_claim(again.notification_id, again.claim_id)
         assert await notifications.mark_sent(again.notification_id, NOW)
         assert not await notifications.mark_sent(again.notification_id, NOW)  # recorded once
         assert await notifications.claim_due(NOW, 50, 0) == []

@@ -48,61 +48,59 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.notify_sender_interval_seconds)
 
-    async def send_due(self, limit: int = 50) -> int:
-        """Send what is due now; returns how many were claimed."""
+    async def send_due(self) -> int:
+        """Send what is due now, a round at a time; returns how many were claimed.
+
+        A round claims no more than are sent at once, so each claim is fresh when its send starts and every
+        send of the round ends (within the provider timeout) well inside the claim's lease. The round's
+        outcomes are recorded in one transaction."""
         async with self.units.begin() as uow:
             claimed = await uow.repos.notifications.claim_due(
-                self.clock(), limit, self.settings.notify_claim_lease_seconds
+                self.clock(), self.settings.notify_sends_in_flight, self.settings.notify_claim_lease_seconds
             )
-        # Each claimed row is its own send: several at once, so one slow provider call does not hold up the rest.
-        in_flight = asyncio.Semaphore(self.settings.notify_sends_in_flight)
-
-        async def send(notification: QueuedNotification) -> None:
-            async with in_flight:
-                await self._send_one(notification)
-
-        await asyncio.gather(*(send(notification) for notification in claimed))
+            contexts = {n.notification_id: await self._message_context(uow, n) for n in claimed}
+        outcomes = await asyncio.gather(*(self._send_one(n, contexts[n.notification_id]) for n in claimed))
+        sent = [
+            (notification, reference) for notification, reference in zip(claimed, outcomes, strict=True) if reference
+        ]
+        if sent:
+            async with self.units.begin() as uow:
+                for notification, reference in sent:
+                    if await uow.repos.notifications.mark_sent(notification.notification_id, self.clock()):
+                        uow.emit(
+                            NotificationSent(
+                                notification_id=notification.notification_id,
+                                sent_at=self.clock(),
+                                method=notification.method,
+                                case_id=notification.case_id,
+                                provider_reference=reference[:200],
+                            )
+                        )
         return len(claimed)
 
-    async def _send_one(self, notification: QueuedNotification) -> None:
+    async def _send_one(self, notification: QueuedNotification, context: dict[str, Any]) -> str | None:
+        """Hand one notification to its provider; the provider's reference, or None when it did not go."""
         if out_of_attempts(notification.attempts, self.settings.notify_max_attempts):
             # Only a claim whose sender died gets here: its last allowed attempt may or may not have gone.
             tried = notification.attempts - 1
             await self._give_up(notification, f"gave up after {tried} attempts, the last cut off by a restart")
-            return
-        async with self.units.begin() as uow:
-            assert notification.claim_id is not None
-            if not await uow.repos.notifications.renew_claim(notification.notification_id, notification.claim_id):
-                return  # another sender took it over after our lease ran out
-            context = await self._message_context(uow, notification)
+            return None
         try:
             message = self.templates.render(
                 notification.template, context, notification.language, context.get("service_area")
             )
         except Exception as exc:  # a template that cannot render never will: fail it, do not stall the queue
             await self._give_up(notification, f"cannot render {notification.template}: {exc}")
-            return
+            return None
         try:
-            reference = await self.channels.send(
+            return await self.channels.send(
                 notification.method, notification.notification_id, notification.address or "", message
             )
         except PermanentFailure as exc:
             await self._give_up(notification, str(exc))
-            return
         except Exception as exc:  # temporary, or the outcome is unknown (cut off mid-send): try again later
             await self._retry_or_give_up(notification, f"{type(exc).__name__}: {exc}")
-            return
-        async with self.units.begin() as uow:
-            if await uow.repos.notifications.mark_sent(notification.notification_id, self.clock()):
-                uow.emit(
-                    NotificationSent(
-                        notification_id=notification.notification_id,
-                        sent_at=self.clock(),
-                        method=notification.method,
-                        case_id=notification.case_id,
-                        provider_reference=reference[:200],
-                    )
-                )
+        return None
 
     async def _message_context(self, uow: Unit, notification: QueuedNotification) -> dict[str, Any]:
         """An acknowledgement lists every case its contact raised by the time it goes out."""

@@ -87,16 +87,6 @@ class NotificationQueue:
         )
         return [_notification(row) for row in rows]
 
-    async def renew_claim(self, notification_id: UUID, claim_id: UUID) -> bool:
-        """Start the lease again just before sending; False if the claim was taken over or settled."""
-        renewed = await self.connection.fetchval(
-            """UPDATE notifications SET claimed_at = clock_timestamp()
-               WHERE notification_id = $1 AND claim_id = $2 AND status = 'sending' RETURNING true""",
-            notification_id,
-            claim_id,
-        )
-        return bool(renewed)
-
     async def mark_sent(self, notification_id: UUID, sent_at: datetime) -> bool:
         """The provider accepted it; False if it was already recorded as sent (by a sender it was taken from)."""
         marked = await self.connection.fetchval(
