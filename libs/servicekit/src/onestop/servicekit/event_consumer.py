@@ -115,10 +115,6 @@ class EventConsumer(Generic[R]):
         self.poll_timeout_ms = poll_timeout_ms
         self.batches_handled = 0
 
-    @property
-    def description(self) -> str:
-        return f"{self.group_id} <- {', '.join(self.topic_names)}"
-
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set. Raises only on a fault of the runtime itself (its supervisor
         restarts it); outages are waited out here."""
@@ -147,9 +143,9 @@ class EventConsumer(Generic[R]):
             await consumer.stop()
 
     async def _commit_offsets(self, consumer: AIOKafkaConsumer, batches: Mapping[Any, list[Any]]) -> None:
-        # The position, not the last offset + 1: past a transaction's commit marker, so lag can reach zero.
-        offsets = {partition: await consumer.position(partition) for partition, records in batches.items() if records}
         try:
+            # The position, not the last offset + 1: past a transaction's commit marker, so lag can reach zero.
+            offsets = {partition: await consumer.position(partition) for partition, records in batches.items()}
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             # A rebalance took the partitions away; their new owner redelivers and the inbox drops repeats.
