@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -77,7 +78,8 @@ class EventConsumer(Generic[R]):
     and a unit of work whose `repos` are built by `repositories` once per batch, on the batch's connection;
     `before_commit(repos)` runs after the batch's handlers, in the same transaction, for repositories that
     buffer a batch's rows and write them together (on the careful pass, after each event, so a write that
-    fails is dead-lettered with its event). `open_personal_data=False` for a consumer that never reads it.
+    fails is dead-lettered with its event). `open_personal_data=False` for a consumer that never reads it;
+    `trace_events=False` for a replay, which is part of no journey and must not add spans to old traces.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class EventConsumer(Generic[R]):
         on_commit: Callable[[], None] = lambda: None,
         before_commit: Callable[[R], Awaitable[None]] | None = None,
         open_personal_data: bool = True,
+        trace_events: bool = True,
         max_records: int = 500,
         max_attempts: int = 3,
         poll_timeout_ms: int = 100,
@@ -110,6 +113,7 @@ class EventConsumer(Generic[R]):
         self.on_commit = on_commit
         self.before_commit = before_commit
         self.open_personal_data = open_personal_data
+        self.trace_events = trace_events
         self.max_records = max_records
         self.max_attempts = max_attempts
         self.poll_timeout_ms = poll_timeout_ms
@@ -171,16 +175,7 @@ class EventConsumer(Generic[R]):
         """Decode, open and handle `records` in one unit of work (public for tests and benchmarks)."""
         started = time.perf_counter()
         deliveries = [await self._prepare(record) for record in records]
-        links = [
-            Link(span_context_of(d.envelope.traceparent)) for d in deliveries if d.envelope and d.envelope.traceparent
-        ]
-        with tracer.start_as_current_span(
-            f"{self.name} process batch",
-            kind=SpanKind.CONSUMER,
-            links=[link for link in links if link.context.is_valid],
-            attributes={"messaging.batch.message_count": len(records), "messaging.consumer.group.name": self.group_id},
-            context=otel_context.Context(),  # the batch is its own root; each event continues its own trace
-        ):
+        with self._batch_span(deliveries):
             try:
                 outcomes = await self._handle_in_one_transaction(deliveries, careful=False)
             except _RetryBatch:
@@ -191,6 +186,29 @@ class EventConsumer(Generic[R]):
         for type_name, outcome in outcomes:
             events_consumed.add(1, {"type": type_name, "outcome": outcome})
             processing_seconds.record(elapsed / len(records), {"type": type_name})
+
+    def _batch_span(self, deliveries: list[_Delivery]) -> AbstractContextManager[object]:
+        if not self.trace_events:
+            return nullcontext()
+        links = [
+            Link(span_context_of(d.envelope.traceparent)) for d in deliveries if d.envelope and d.envelope.traceparent
+        ]
+        return tracer.start_as_current_span(
+            f"{self.name} process batch",
+            kind=SpanKind.CONSUMER,
+            links=[link for link in links if link.context.is_valid],
+            attributes={
+                "messaging.batch.message_count": len(deliveries),
+                "messaging.consumer.group.name": self.group_id,
+            },
+            context=otel_context.Context(),  # the batch is its own root; each event continues its own trace
+        )
+
+    def _event_span(self, envelope: EventEnvelope) -> AbstractContextManager[object]:
+        if not self.trace_events:
+            return nullcontext()
+        parent = context_from_traceparent(envelope.traceparent)
+        return tracer.start_as_current_span(f"{envelope.type} process", context=parent, kind=SpanKind.CONSUMER)
 
     async def _prepare(self, record: Any) -> _Delivery:
         delivery = _Delivery(record)
@@ -255,8 +273,7 @@ class EventConsumer(Generic[R]):
     ) -> str | None:
         """Run the event's handler; the reason to dead-letter it, or None when it was handled."""
         handler = self.handlers[type(envelope.data)]
-        parent = context_from_traceparent(envelope.traceparent)
-        with tracer.start_as_current_span(f"{envelope.type} process", context=parent, kind=SpanKind.CONSUMER):
+        with self._event_span(envelope):
             if not careful:
                 try:
                     await handler(envelope.data, unit)

@@ -32,6 +32,7 @@ async def rebuild_into(pool: asyncpg.Pool, settings: AnalyticsSettings, schema: 
             group=CONSUMER_GROUP,
             before_commit=write_buffered_facts,
             open_personal_data=False,
+            trace_events=False,  # a replay belongs to no journey: no spans added to old traces
             max_records=settings.analytics_batch_size,
         )
         return await replay(consumer, settings)
