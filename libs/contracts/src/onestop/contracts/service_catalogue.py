@@ -5,7 +5,7 @@ read the same codes and the same service standards.
 """
 
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import yaml
@@ -50,10 +50,10 @@ class ServiceCatalogue(_Frozen):
         return self
 
     def service(self, code: str) -> ServiceType | None:
-        return self._by_code().get(code, (None, None))[1]
+        return self._by_code.get(code, (None, None))[1]
 
     def area_of(self, code: str) -> ServiceArea | None:
-        return self._by_code().get(code, (None, None))[0]
+        return self._by_code.get(code, (None, None))[0]
 
     def area(self, area_id: str) -> ServiceArea | None:
         return next((area for area in self.areas if area.id == area_id), None)
@@ -61,7 +61,9 @@ class ServiceCatalogue(_Frozen):
     def services(self) -> list[tuple[ServiceArea, ServiceType]]:
         return [(area, service) for area in self.areas for service in area.services]
 
+    @cached_property
     def _by_code(self) -> dict[str, tuple[ServiceArea, ServiceType]]:
+        # Built once: every contact looks a service up by its code.
         return {service.code: (area, service) for area, service in self.services()}
 
 
