@@ -67,7 +67,7 @@ async def measure(size: str) -> dict[str, Any]:
         "measured_at": datetime.now(UTC).isoformat(),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
-    results["event_store"] = await event_store.run(server_url, plan["appends"], plan["batch"])
+    results["event_store"] = await event_store.run(server_url, bootstrap, plan["appends"], plan["batch"])
     if plan["peer"]:
         # In the peer's own environment, installed from PyPI on first use; smoke runs leave it out.
         store = results["event_store"]

@@ -19,18 +19,18 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
 
 from bench.stats import CpuMeter, Timing, infrastructure_pids, keep_busy, percentile
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseRaised
 from onestop.contracts.events.notifications import NotificationSent
+from onestop.localinfra import mailpit
 from onestop.localinfra.paths import state_dir
-from onestop.notify.mailcatcher import Inbox
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
 from onestop.servicekit.auth import mint_token
 from onestop.servicekit.log_reading import open_from_beginning
+from onestop.servicekit.personal_data import new_kek
 from onestop.servicekit.topics_admin import delete_namespace_topics
 
 WATCHED = {CaseRaised.type.encode(), NotificationSent.type.encode()}
@@ -180,9 +180,7 @@ async def run(
     """With `sample_ratio`, the services trace that share of journeys and export the spans over OTLP to the
     local trace viewer (its own process), as `make run` does; without, they use the installation default."""
     namespace = f"bench{uuid.uuid4().hex[:8]}."
-    inbox = Inbox(capacity=100)
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    mail_server = await asyncio.to_thread(mailpit.start)
     tracing: dict[str, str] = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     viewer = None
     if sample_ratio is not None:
@@ -198,9 +196,9 @@ async def run(
         bootstrap,
         server_url,
         namespace,
-        PERSONAL_DATA_KEK="",
+        PERSONAL_DATA_KEK=new_kek(),  # sealing on: the production path
         **tracing,
-        NOTIFY_SMTP_PORT=str(smtp.port),
+        NOTIFY_SMTP_PORT=str(mail_server.smtp_port),
         NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="0",
         CASES_ESCALATION_INTERVAL_SECONDS="3600",
     )
@@ -253,7 +251,7 @@ async def run(
         if watching is not None:
             await asyncio.gather(watching, return_exceptions=True)
         await fleet.stop_all()
-        smtp.stop()
+        await asyncio.to_thread(mailpit.stop, mail_server)
         if viewer is not None:
             viewer.kill()
             await viewer.wait()

@@ -14,12 +14,15 @@ from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.contracts.events.cases import NoteAdded
 from onestop.contracts.events.common import Actor
 from onestop.servicekit.database import drop_database, ensure_database
+from onestop.servicekit.personal_data import CustomerKeyring, install_keyring, new_kek
 from onestop.servicekit.settings import with_database
+from onestop.servicekit.topics_admin import delete_namespace_topics
 
 SCHEMA = """CREATE TABLE events (position bigserial PRIMARY KEY, case_id uuid NOT NULL, version integer NOT NULL,
     event_id uuid NOT NULL UNIQUE, event_type text NOT NULL, data bytea NOT NULL, headers jsonb NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now(), UNIQUE (case_id, version))"""
 AUTHOR = Actor(kind="agent", id="bench")
+CUSTOMER = uuid4()  # every note is about one customer: their key is made once, then each append seals with it
 
 
 def envelopes(case_id: uuid.UUID, count: int) -> list[EventEnvelope]:
@@ -32,6 +35,7 @@ def envelopes(case_id: uuid.UUID, count: int) -> list[EventEnvelope]:
                 added_at=now,
                 author=AUTHOR,
                 text="Spoke to the resident; crew booked.",
+                data_subject=CUSTOMER,
             ),
             source="/bench",
         )
@@ -39,12 +43,18 @@ def envelopes(case_id: uuid.UUID, count: int) -> list[EventEnvelope]:
     ]
 
 
-async def run(server_url: str, appends: int, batch: int) -> dict[str, object]:
+async def run(server_url: str, bootstrap: str, appends: int, batch: int) -> dict[str, object]:
+    """The cases event store's appends, personal data sealed as in production, beside raw inserts."""
     database = f"bench_store_{uuid4().hex[:8]}"
     await ensure_database(server_url, database)
     pool = await asyncpg.create_pool(with_database(server_url, database), min_size=1, max_size=2)
     assert pool is not None
+    namespace = f"bench{uuid4().hex[:8]}."
+    keyring = CustomerKeyring(bootstrap, new_kek(), namespace)
+    await keyring.start()
+    install_keyring(keyring)
     try:
+        await keyring.key_for_sealing(CUSTOMER)
         async with pool.acquire() as connection:
             await connection.execute(SCHEMA)
         onestop, raw = Timing(), Timing()
@@ -87,5 +97,8 @@ async def run(server_url: str, appends: int, batch: int) -> dict[str, object]:
             "events_per_append": batch,
         }
     finally:
+        install_keyring(None)
+        await keyring.stop()
+        await delete_namespace_topics(bootstrap, namespace)
         await pool.close()
         await drop_database(server_url, database)

@@ -13,6 +13,7 @@ from onestop.intake.api import ContactIn, build_contact
 from onestop.localinfra.paths import state_dir
 from onestop.ops.fleet import Fleet, environment
 from onestop.servicekit.auth import mint_token
+from onestop.servicekit.personal_data import new_kek
 
 CONTACT: dict[str, Any] = {
     "channel": "web",
@@ -32,7 +33,7 @@ async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) 
     """The service runs as its own process, as it does in production, so it does not share an event loop
     (or the GIL) with the load it is measured under."""
     namespace = f"bench{uuid.uuid4().hex[:8]}."
-    env = environment(bootstrap, server_url, namespace, PERSONAL_DATA_KEK="", OTEL_EXPORTER_OTLP_ENDPOINT="")
+    env = environment(bootstrap, server_url, namespace, PERSONAL_DATA_KEK=new_kek(), OTEL_EXPORTER_OTLP_ENDPOINT="")
     fleet = Fleet.prepare(namespace, env, state_dir() / "bench-logs" / namespace.rstrip("."))
     try:
         await fleet.start_all(("intake",))

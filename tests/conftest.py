@@ -9,19 +9,28 @@ Each test gets its own topic namespace and its own database, so tests never see 
 
 import contextlib
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from onestop.servicekit.database import drop_database, ensure_database
+from onestop.servicekit.personal_data import new_kek
 from onestop.servicekit.settings import with_database
 from onestop.servicekit.topics_admin import delete_namespace_topics
 
-# Tests choose their own settings; a developer's `.env` must not switch on encryption behind their back.
-os.environ.setdefault("PERSONAL_DATA_KEK", "")
+# Personal data is always sealed: the services under test, and their processes, share a key-encryption key.
+os.environ.setdefault("PERSONAL_DATA_KEK", new_kek())
 # Tests that follow a journey's trace need every journey traced; services and their processes inherit this.
 os.environ.setdefault("OTEL_TRACES_SAMPLE_RATIO", "1")
+# Secrets have no defaults: the session makes its own, which the services it starts as processes inherit.
+for _secret in ("ONESTOP_AUTH_SECRET", "NOTIFY_WEBHOOK_SECRET", "NOTIFY_SURVEY_SECRET"):
+    os.environ.setdefault(_secret, secrets.token_urlsafe(32))
+os.environ.setdefault("INTAKE_OPEN311_API_KEYS", f"{secrets.token_urlsafe(32)}:test-site")
+# Services the tests start use the server the tests were given, not the roles `make infra-up` made for each.
+for _service in ("INTAKE", "ROUTING", "CASES", "NOTIFY", "ANALYTICS"):
+    os.environ.pop(f"{_service}_DATABASE_URL", None)
 
 
 def _docker_answers() -> bool:

@@ -1,9 +1,12 @@
-"""Helpers for tests against the real broker and database: read a topic, wait for a condition."""
+"""Helpers for tests against the real broker and database: read a topic, wait for a condition, read the
+mail a customer received."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from onestop.contracts import EventEnvelope, decode_record
@@ -75,3 +78,64 @@ def bearer(*scopes: str, service_areas: list[str] | None = None) -> dict[str, st
     from onestop.servicekit.auth import mint_token
 
     return {"Authorization": f"Bearer {mint_token('test-client', list(scopes), service_areas=service_areas)}"}
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A message as the mail server received it."""
+
+    id: str  # the mail server's own
+    message_id: str  # as in the header: "<...>"
+    to: tuple[str, ...]
+    subject: str
+
+
+class MailServer:
+    """What a Mailpit (onestop.localinfra.mailpit) received, read through its API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def messages(self, to: str | None = None) -> list[Mail]:
+        """Every message received, oldest first (to the millisecond); with `to`, only those to that address
+        (any case)."""
+        path, query = ("/api/v1/search", {"query": f'to:"{to}"'}) if to else ("/api/v1/messages", {})
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            # One page holding everything: later pages would shift as new mail arrives.
+            answer = await client.get(path, params={**query, "limit": 1_000_000})
+        answer.raise_for_status()
+        found = [
+            Mail(
+                id=m["ID"],
+                message_id=f"<{m['MessageID']}>",
+                to=tuple(r["Address"] for r in m["To"] or ()),
+                subject=m["Subject"],
+            )
+            for m in reversed(answer.json()["messages"])
+        ]
+        # The search matches part of an address too ("jo@" in "bounce.jo@"): keep exact recipients only.
+        return found if to is None else [m for m in found if to.lower() in (r.lower() for r in m.to)]
+
+    async def count(self, to: str) -> int:
+        return len(await self.messages(to))
+
+    async def text(self, mail: Mail) -> str:
+        """The message's plain-text body."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            answer = await client.get(f"/api/v1/message/{mail.id}")
+        answer.raise_for_status()
+        return str(answer.json()["Text"])
+
+    async def wait_for(self, to: str, count: int, within: float = 30) -> list[Mail]:
+        """The messages to `to` once there are at least `count`; TimeoutError after `within` seconds."""
+
+        async def arrived() -> list[Mail] | None:
+            found = await self.messages(to)
+            return found if len(found) >= count else None
+
+        return await eventually(arrived, within=within, every=0.2)
+
+    async def delete_all(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            answer = await client.delete("/api/v1/messages")
+        answer.raise_for_status()

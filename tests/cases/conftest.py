@@ -47,7 +47,6 @@ def cases_settings(kafka_bootstrap: str, postgres_url: str, namespace: str) -> C
         database_url=postgres_url,
         database=f"test_cases_{uuid.uuid4().hex[:10]}",
         topic_namespace=namespace,
-        personal_data_kek="",
     )
 
 

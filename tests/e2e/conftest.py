@@ -1,5 +1,5 @@
 """The whole system: the five services as separate processes on the real broker and database, with the
-trace viewer and a real SMTP server, isolated in a namespace and databases of the test's own."""
+trace viewer and a real mail server (Mailpit), isolated in a namespace and databases of the test's own."""
 
 import asyncio
 import uuid
@@ -8,34 +8,33 @@ from dataclasses import dataclass, field
 
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 
+from onestop.localinfra import mailpit
 from onestop.localinfra.paths import repo_root
-from onestop.notify.mailcatcher import Inbox
 from onestop.ops.fleet import Fleet, environment, free_port
 from onestop.ops.traces import MetricStore, SpanStore, create_app
 from onestop.servicekit.personal_data import new_kek
+from tests.support import MailServer
 
 
 @dataclass
 class System(Fleet):
-    """The running services, and what they sent out: spans, metrics and mail."""
+    """The running services, and what they sent out: spans, metrics and mail (as the mail server got it)."""
 
     spans: SpanStore = field(default_factory=SpanStore)
     metrics: MetricStore = field(default_factory=MetricStore)
-    inbox: Inbox = field(default_factory=Inbox)
+    mail: MailServer = field(kw_only=True)
 
 
 @pytest.fixture
 async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> AsyncIterator[System]:
-    spans, metrics, inbox = SpanStore(), MetricStore(), Inbox()
+    spans, metrics = SpanStore(), MetricStore()
     traces_port = free_port()
     viewer = uvicorn.Server(
         uvicorn.Config(create_app(spans, metrics), host="127.0.0.1", port=traces_port, log_level="warning")
     )
     viewing = asyncio.create_task(viewer.serve())
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    mail_server = await asyncio.to_thread(mailpit.start)
     env = environment(
         kafka_bootstrap,
         postgres_url,
@@ -43,19 +42,20 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{traces_port}",
         OTEL_METRIC_EXPORT_INTERVAL="1000",
         PERSONAL_DATA_KEK=new_kek(),
-        NOTIFY_SMTP_PORT=str(smtp.port),
+        NOTIFY_SMTP_PORT=str(mail_server.smtp_port),
         NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
         NOTIFY_CLAIM_LEASE_SECONDS="5",  # a send cut off by a kill is tried again soon
         CASES_ESCALATION_INTERVAL_SECONDS="3600",
     )
     fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "e2e-logs" / uuid.uuid4().hex[:8])
-    running = System(fleet.namespace, fleet.env, fleet.logs, fleet.databases, spans=spans, metrics=metrics, inbox=inbox)
+    mail = MailServer(mail_server.url)
+    running = System(fleet.namespace, fleet.env, fleet.logs, fleet.databases, spans=spans, metrics=metrics, mail=mail)
     try:
         await running.start_all()
         yield running
     finally:
         await running.stop_all()
-        smtp.stop()
+        await asyncio.to_thread(mailpit.stop, mail_server)
         viewer.should_exit = True
         await viewing
         await running.drop_databases(postgres_url)

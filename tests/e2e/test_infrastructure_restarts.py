@@ -71,10 +71,10 @@ async def test_services_ride_out_a_postgres_restart_and_a_broker_restart(system:
         assert await eventually(all_raised, within=240) == submitted, "one case per contact, none lost, none doubled"
 
     async def acknowledged() -> int | None:
-        sent = {str(m["To"]) for m in system.inbox.messages if "We have your request" in str(m["Subject"])}
+        sent = {m.to for m in await system.mail.messages() if "We have your request" in m.subject}
         return len(sent) if len(sent) >= submitted else None
 
     assert await eventually(acknowledged, within=240) == submitted
     await asyncio.sleep(2)
-    acks = [str(m["To"]) for m in system.inbox.messages if "We have your request" in str(m["Subject"])]
+    acks = [m.to for m in await system.mail.messages() if "We have your request" in m.subject]
     assert len(acks) == len(set(acks)) == submitted, "no duplicate notification"

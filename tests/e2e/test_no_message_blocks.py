@@ -123,4 +123,4 @@ async def test_every_kind_of_poison_is_set_aside_and_the_next_contact_becomes_a_
 
 
 async def _acknowledged(system: System, email: str) -> bool:
-    return any(email in str(message["To"]) for message in system.inbox.messages)
+    return await system.mail.count(email) > 0

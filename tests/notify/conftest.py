@@ -1,20 +1,20 @@
-"""The notify service in-process, with a real SMTP server (aiosmtpd) and a Notify-compatible API."""
+"""The notify service in-process, with a real mail server (Mailpit) and a Notify-compatible API."""
 
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
+from onestop.localinfra import mailpit
 from onestop.notify.app import create_app
-from onestop.notify.mailcatcher import Inbox
 from onestop.notify.settings import NotifySettings
 from onestop.servicekit.database import drop_database
+from tests.support import MailServer
 
 
 def free_port() -> int:
@@ -23,23 +23,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class BouncingInbox(Inbox):
-    """Refuses mail to addresses starting with 'bounce', as a real server refuses a dead mailbox."""
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
-        if address.startswith("bounce"):
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+def not_starting_with(prefix: str) -> str:
+    """A Go regular expression matching what does not start with `prefix` (Go's has no look-ahead):
+    "ab" gives ^([^a]|a[^b])."""
+    return "^(" + "|".join(f"{prefix[:i]}[^{prefix[i]}]" for i in range(len(prefix))) + ")"
 
 
 @pytest.fixture
-def smtp() -> Any:
-    inbox = BouncingInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+def smtp() -> Iterator[mailpit.Mailpit]:
+    """Refuses mail to addresses starting with 'bounce', as a real server refuses a dead mailbox."""
+    server = mailpit.start(allowed_recipients=not_starting_with("bounce"))
+    yield server
+    mailpit.stop(server)
 
 
 @dataclass
@@ -57,7 +52,7 @@ class RunningNotify:
     client: httpx.AsyncClient
     settings: NotifySettings
     app: Any
-    inbox: BouncingInbox
+    mail: MailServer
     clock: Clock
     lifespan: Any
     stopped: bool = False
@@ -70,9 +65,8 @@ class RunningNotify:
 
 @pytest.fixture
 async def start_notify(
-    kafka_bootstrap: str, postgres_url: str, namespace: str, smtp: Any
+    kafka_bootstrap: str, postgres_url: str, namespace: str, smtp: mailpit.Mailpit
 ) -> AsyncIterator[Callable[..., Any]]:
-    inbox, port = smtp
     running: list[RunningNotify] = []
     database = f"test_notify_{uuid.uuid4().hex[:10]}"
 
@@ -82,9 +76,8 @@ async def start_notify(
             database_url=postgres_url,
             topic_namespace=namespace,
             database=database,
-            personal_data_kek="",
             **{
-                "notify_smtp_port": port,
+                "notify_smtp_port": smtp.smtp_port,
                 "notify_acknowledgement_grouping_seconds": 0.5,
                 "notify_sender_interval_seconds": 0.05,
                 **overrides,
@@ -95,7 +88,7 @@ async def start_notify(
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify")
-        running.append(RunningNotify(client, settings, app, inbox, clock, lifespan))
+        running.append(RunningNotify(client, settings, app, MailServer(smtp.url), clock, lifespan))
         return running[-1]
 
     yield start

@@ -57,6 +57,7 @@ async def test_the_export_holds_the_customers_events_in_the_clear_and_nobody_els
             added_at=datetime.now(UTC),
             author=Actor(kind="agent", id="a"),
             text="Called back",
+            data_subject=ada.customer_id,
         )
         sealed = [
             await seal_envelope(EventEnvelope.wrap(e, source="/t"))
@@ -67,7 +68,7 @@ async def test_the_export_holds_the_customers_events_in_the_clear_and_nobody_els
         await keyring.stop()
     await publish_events(kafka_bootstrap, namespace, *sealed)
 
-    found = await export(kafka_bootstrap, namespace, ada.customer_id, kek)  # type: ignore[arg-type]
+    found = await export(kafka_bootstrap, namespace, ada.customer_id, kek)
 
     types = sorted(e["type"] for e in found["events"])
     assert types == ["onestop.case.note-added", "onestop.case.raised", "onestop.contact.received"]

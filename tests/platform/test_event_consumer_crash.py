@@ -54,7 +54,6 @@ async def test_a_consumer_killed_mid_batch_has_every_effect_exactly_once_after_r
         "DATABASE_URL": postgres_url,
         "DATABASE": database,
         "TOPIC_NAMESPACE": namespace,
-        "PERSONAL_DATA_KEK": "",
     }
     await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CONTACTS, contract_topics.ROUTING])
     sent = [a_contact(n) for n in range(CONTACTS)]

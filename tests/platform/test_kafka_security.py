@@ -13,7 +13,8 @@ from onestop.contracts import EventEnvelope, decode_record, encode_envelope
 from onestop.contracts import topics as contract_topics
 from onestop.intake.adapters.kafka_transactions import KafkaTransactions, Outgoing
 from onestop.localinfra import kafka
-from onestop.servicekit.kafka_security import KafkaSecurity
+from onestop.servicekit import kafka_security
+from onestop.servicekit.kafka_security import KafkaSecurity, kafka_options, use_credentials_of
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.topics_admin import ensure_topics
 from tests.platform.test_kafka_roundtrip import a_contact
@@ -96,3 +97,23 @@ def test_plaintext_is_the_default_and_sets_no_tls(monkeypatch: pytest.MonkeyPatc
     security = KafkaSecurity(_env_file=None)  # type: ignore[call-arg]
     assert security.client_options() == {"security_protocol": "PLAINTEXT"}
     assert security.faststream_security() is None
+
+
+def test_a_service_signs_in_with_its_own_credentials_before_the_shared_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "admin")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", "admin-secret")
+    monkeypatch.setenv("INTAKE_KAFKA_SASL_USERNAME", "onestop-intake")
+    monkeypatch.setenv("INTAKE_KAFKA_SASL_PASSWORD", "intake-secret")
+    monkeypatch.delenv("CASES_KAFKA_SASL_USERNAME", raising=False)
+    monkeypatch.setattr(kafka_security, "_service", "")
+    assert kafka_options()["sasl_plain_username"] == "admin"  # a tool, not a service
+
+    use_credentials_of("intake")
+    options = kafka_options()
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("onestop-intake", "intake-secret")
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+
+    use_credentials_of("cases")  # none of its own: the shared ones
+    assert kafka_options()["sasl_plain_username"] == "admin"

@@ -8,8 +8,8 @@ import pytest
 
 from onestop.contracts import EventEnvelope, decode_record
 from onestop.contracts import topics as contract_topics
-from onestop.contracts.events.cases import NoteAdded
-from onestop.contracts.events.common import Actor
+from onestop.contracts.events.cases import CaseChased
+from onestop.contracts.events.common import Channel
 from onestop.servicekit import outbox
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, apply_migrations, create_pool
 from onestop.servicekit.inbox import first_delivery
@@ -19,14 +19,9 @@ from tests.support import read_records
 pytestmark = pytest.mark.integration
 
 
-def a_note(case_id, text: str) -> EventEnvelope:  # type: ignore[no-untyped-def]
-    event = NoteAdded(
-        case_id=case_id,
-        note_id=uuid4(),
-        added_at=datetime.now(UTC),
-        author=Actor(kind="agent", id="a1"),
-        text=text,
-    )
+def a_chase(case_id) -> EventEnvelope:  # type: ignore[no-untyped-def]
+    """An event with nothing personal in it: appending it needs no customer keyring."""
+    event = CaseChased(case_id=case_id, chased_at=datetime.now(UTC), contact_id=uuid4(), channel=Channel.TELEPHONE)
     return EventEnvelope.wrap(event, source="/onestop/cases")
 
 
@@ -35,8 +30,8 @@ async def test_relay_publishes_committed_events_in_order_and_drops_rolled_back_o
 ) -> None:
     await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CASES])
     case_id = uuid4()
-    committed = [a_note(case_id, f"note {n}") for n in range(5)]
-    rolled_back = a_note(case_id, "never happened")
+    committed = [a_chase(case_id) for _ in range(5)]
+    rolled_back = a_chase(case_id)
     pool = await create_pool(database_url)
     relay = outbox.OutboxRelay(pool, kafka_bootstrap)
     try:
@@ -78,7 +73,7 @@ async def test_relay_run_loop_publishes_new_rows_until_stopped(
         await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
         await relay.start()
         running = asyncio.create_task(relay.run(stop))
-        note = a_note(uuid4(), "while running")
+        note = a_chase(uuid4())
         async with pool.acquire() as connection, connection.transaction():
             await outbox.append(connection, [note], namespace)
         relay.wake()

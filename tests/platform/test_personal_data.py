@@ -1,37 +1,65 @@
-"""Crypto-shredding on the real broker: personal data is sealed per customer, and erasure shreds it."""
+"""Crypto-shredding on the real broker: personal data is sealed per subject, one key per subject everywhere,
+and erasure shreds it."""
 
+import asyncio
+import base64
+import os
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import ValidationError
 
 from onestop.contracts import EventEnvelope, decode_record
 from onestop.contracts import topics as contract_topics
-from onestop.contracts.events.common import Channel, CustomerDetails, NeedKind
+from onestop.contracts.events.cases import NoteAdded
+from onestop.contracts.events.common import (
+    Actor,
+    Channel,
+    CustomerDetails,
+    Location,
+    NeedKind,
+    unidentified_subject_for,
+)
 from onestop.contracts.events.contacts import ContactReceived, Need
+from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import (
     CustomerKeyring,
+    PersonalDataUnprotected,
     install_keyring,
     new_kek,
     open_envelope,
+    personal_data_protection,
     seal_envelope,
 )
 from onestop.servicekit.settings import ServiceSettings
 from onestop.servicekit.topics_admin import ensure_topics
-from tests.support import publish_events, read_records
+from tests.support import eventually, publish_events, read_records
 
 pytestmark = pytest.mark.integration
 
-NAME, EMAIL = "Ada Lovelace-Byron", "ada.byron@example.org"
+NAME, EMAIL, UPRN = "Ada Lovelace-Byron", "ada.byron@example.org", "100023336956"
+DESCRIPTION = "The bins at 12 Ockham Lane were missed again"
 
 
-def a_contact(customer_id: UUID) -> ContactReceived:
+def a_contact(customer_id: UUID | None) -> ContactReceived:
     return ContactReceived(
         contact_id=uuid4(),
         channel=Channel.TELEPHONE,
         received_at=datetime.now(UTC),
-        needs=(Need(need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, service_code="526"),),
-        customer=CustomerDetails(customer_id=customer_id, name=NAME, email=EMAIL, uprn="100023336956"),
+        needs=(
+            Need(
+                need_id=uuid4(),
+                kind=NeedKind.SERVICE_REQUEST,
+                service_code="526",
+                description=DESCRIPTION,
+                location=Location(latitude=52.23, longitude=-0.89, uprn=UPRN, ward="Abington"),
+            ),
+        ),
+        customer=CustomerDetails(customer_id=customer_id, name=NAME, email=EMAIL, uprn=UPRN, vulnerable=True),
     )
 
 
@@ -54,19 +82,32 @@ async def keyring(kafka_bootstrap: str, namespace: str, kek: str):  # type: igno
 async def test_personal_data_never_reaches_the_log_in_the_clear(
     keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str
 ) -> None:
-    settings = ServiceSettings(
-        service_name="intake", kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace
-    )
     await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CONTACTS])
-    customer = uuid4()
-    sealed = await seal_envelope(EventEnvelope.wrap(a_contact(customer), source=settings.source))
+    sealed = await seal_envelope(EventEnvelope.wrap(a_contact(uuid4()), source="/onestop/intake"))
     await publish_events(kafka_bootstrap, namespace, sealed)
 
     [record] = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 1)
-    assert NAME.encode() not in record.value
-    assert EMAIL.encode() not in record.value
+    for personal in (NAME, EMAIL, UPRN, DESCRIPTION, '"vulnerable":true'):
+        assert personal.encode() not in record.value, personal
     assert b'"sealed":"v1.' in record.value
-    assert b"100023336956" in record.value, "what is not personal stays readable"
+    assert b'"ward":"Abington"' in record.value and b'"service_code":"526"' in record.value, "statistics stay"
+
+
+async def test_an_unidentified_customer_is_sealed_under_a_key_of_their_contact(
+    keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str
+) -> None:
+    contact = a_contact(customer_id=None)
+    sealed = await seal_envelope(EventEnvelope.wrap(contact, source="/onestop/intake"))
+
+    text = sealed.data.model_dump_json()
+    assert NAME not in text and DESCRIPTION not in text
+    subject = unidentified_subject_for(contact.contact_id)
+    assert keyring.knows(subject), "the contact's own subject has a key of its own"
+    opened = await open_envelope(sealed)
+    assert opened.data.customer.name == NAME  # type: ignore[attr-defined]
+
+    await keyring.erase(subject)
+    assert (await open_envelope(sealed)).data.customer.name is None  # type: ignore[attr-defined]
 
 
 async def test_a_consumer_reads_the_personal_data_until_the_customer_is_erased(
@@ -82,24 +123,31 @@ async def test_a_consumer_reads_the_personal_data_until_the_customer_is_erased(
 
     records = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 2)
     # What the consumer runtime does with each record: decode, then open.
-    opened = [await open_envelope(decode_record(r.value, r.headers)) for r in sorted(records, key=lambda r: r.offset)]
-    before, after = (envelope.data.customer for envelope in opened)  # type: ignore[attr-defined]
-    assert before is not None and before.name is None and before.sealed, "sealed before, unreadable once erased"
-    assert after is not None and after.name is None and after.email is None, "erased: published without it"
-    assert after.uprn == "100023336956"
+    opened = {
+        envelope.id: envelope.data
+        for envelope in [await open_envelope(decode_record(r.value, r.headers)) for r in records]
+    }
+    before, after = opened[first.id], opened[second.id]
+    assert isinstance(before, ContactReceived) and isinstance(after, ContactReceived)
+    assert before.customer is not None and before.customer.name is None and before.customer.sealed
+    assert before.needs[0].description == "", "sealed before, unreadable once erased"
+    assert after.customer is not None and after.customer.name is None and after.customer.sealed is None
+    assert after.needs[0].location is not None and after.needs[0].location.ward == "Abington"
 
 
 async def test_a_consumer_opens_the_personal_data_of_a_customer_not_erased(
     keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str
 ) -> None:
     await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CONTACTS])
-    customer = uuid4()
     await publish_events(
-        kafka_bootstrap, namespace, await seal_envelope(EventEnvelope.wrap(a_contact(customer), source="/t"))
+        kafka_bootstrap, namespace, await seal_envelope(EventEnvelope.wrap(a_contact(uuid4()), source="/t"))
     )
     [record] = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 1)
-    opened = (await open_envelope(decode_record(record.value, record.headers))).data.customer  # type: ignore[attr-defined]
-    assert opened is not None and opened.name == NAME and opened.email == EMAIL and opened.sealed is None
+    opened = (await open_envelope(decode_record(record.value, record.headers))).data
+    assert isinstance(opened, ContactReceived) and opened.customer is not None
+    assert (opened.customer.name, opened.customer.email, opened.customer.uprn) == (NAME, EMAIL, UPRN)
+    assert opened.customer.vulnerable and opened.customer.sealed is None
+    assert opened.needs[0].description == DESCRIPTION
 
 
 async def test_erasure_makes_earlier_events_unreadable(keyring: CustomerKeyring) -> None:
@@ -145,3 +193,151 @@ async def test_a_keyring_started_before_anyone_made_the_key_topic_still_learns_k
     finally:
         await writer.stop()
         await reader.stop()
+
+
+async def test_two_services_sealing_for_one_new_customer_at_once_use_one_key(
+    kafka_bootstrap: str, namespace: str, kek: str
+) -> None:
+    intake, cases = CustomerKeyring(kafka_bootstrap, kek, namespace), CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await asyncio.gather(intake.start(), cases.start())
+    try:
+        customer = uuid4()
+        # Neither has read a key for the customer: each makes one and writes it, at the same moment.
+        await asyncio.gather(intake._make_key(customer), cases._make_key(customer))
+        assert len(await key_records(kafka_bootstrap, namespace, customer)) >= 2, "two keys were written"
+        by_intake, by_cases = await asyncio.gather(intake.key_for_sealing(customer), cases.key_for_sealing(customer))
+        assert by_intake is not None and by_intake == by_cases, "both seal under the one written first"
+
+        contact = a_contact(customer)
+        install_keyring(intake)
+        sealed_by_intake = await seal_envelope(EventEnvelope.wrap(contact, source="/onestop/intake"))
+        install_keyring(cases)
+        sealed_by_cases = await seal_envelope(EventEnvelope.wrap(contact, source="/onestop/cases"))
+        assert (await open_envelope(sealed_by_intake)).data.customer.name == NAME  # type: ignore[attr-defined]
+        install_keyring(intake)
+        assert (await open_envelope(sealed_by_cases)).data.customer.name == NAME  # type: ignore[attr-defined]
+
+        # Through the public way in, too: two services meeting a new customer at once.
+        another = uuid4()
+        first, second = await asyncio.gather(intake.key_for_sealing(another), cases.key_for_sealing(another))
+        assert first is not None and first == second
+
+        # Compaction keeps only a customer's last record: the key that counts is written again, last.
+        async def the_last_record_holds_the_key() -> bool:
+            last = (await key_records(kafka_bootstrap, namespace, customer))[-1]
+            compacted = CustomerKeyring(kafka_bootstrap, kek, namespace)  # as a keyring reading after compaction
+            compacted._remember(last.key, last.value)
+            return compacted._keys.get(customer) == by_intake
+
+        await eventually(the_last_record_holds_the_key)
+        later = CustomerKeyring(kafka_bootstrap, kek, namespace)
+        await later.start()
+        try:
+            assert await later.key_for_opening(customer) == by_intake, "a service started later adopts it too"
+        finally:
+            await later.stop()
+    finally:
+        install_keyring(None)
+        await asyncio.gather(intake.stop(), cases.stop())
+
+
+async def test_a_key_written_after_another_or_after_erasure_is_never_used(
+    kafka_bootstrap: str, namespace: str, kek: str
+) -> None:
+    keyring = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await keyring.start()
+    try:
+        kept, erased = uuid4(), uuid4()
+        key = await keyring.key_for_sealing(kept)
+        await keyring.key_for_sealing(erased)
+        await keyring.erase(erased)
+        # A racer that had not read the topic yet wrote keys of its own for both.
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            topic = contract_topics.CUSTOMER_KEYS.qualified(namespace)
+            for customer in (kept, erased):
+                await producer.send_and_wait(topic, key=str(customer).encode(), value=wrapped(kek, customer))
+        finally:
+            await producer.stop()
+        await keyring.catch_up()
+        assert await keyring.key_for_opening(kept) == key
+        assert keyring.is_erased(erased) and await keyring.key_for_sealing(erased) is None
+
+        async def repaired() -> bool:
+            kept_last = (await key_records(kafka_bootstrap, namespace, kept))[-1]
+            erased_last = (await key_records(kafka_bootstrap, namespace, erased))[-1]
+            return erased_last.value is None and kept_last.value == keyring._adopted[kept]
+
+        await eventually(repaired)
+    finally:
+        await keyring.stop()
+
+
+async def test_a_key_record_that_cannot_be_read_is_skipped(kafka_bootstrap: str, namespace: str, kek: str) -> None:
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CUSTOMER_KEYS])
+    customer = uuid4()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        topic = contract_topics.CUSTOMER_KEYS.qualified(namespace)
+        await producer.send_and_wait(topic, key=str(customer).encode(), value=b"not a wrapped key at all")
+    finally:
+        await producer.stop()
+    ring = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await ring.start()
+    try:
+        assert not ring.knows(customer)
+        assert await ring.key_for_sealing(customer) is not None, "a key of its own is made and used"
+    finally:
+        await ring.stop()
+
+
+async def test_personal_data_is_never_published_without_a_keyring_or_a_subject() -> None:
+    with pytest.raises(PersonalDataUnprotected, match="no customer keyring"):
+        await seal_envelope(EventEnvelope.wrap(a_contact(uuid4()), source="/test"))
+
+    orphan = NoteAdded(
+        case_id=uuid4(), note_id=uuid4(), added_at=datetime.now(UTC), author=Actor(kind="agent", id="a"), text="x"
+    )
+    with pytest.raises(PersonalDataUnprotected, match="names no data subject"):
+        await seal_envelope(EventEnvelope.wrap(orphan, source="/test"))
+
+
+@pytest.mark.parametrize(
+    ("kek", "reason"),
+    [("", "PERSONAL_DATA_KEK is empty"), ("not base64!", "not base64"), ("c2hvcnQ=", "holds 5 bytes, not the 32")],
+)
+async def test_a_service_refuses_to_start_without_a_proper_key_encryption_key(kek: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        ServiceSettings(personal_data_kek=kek)
+    # Settings made by hand still cannot slip past the keyring: nothing starts, not even a connection.
+    settings = ServiceSettings.model_construct(
+        kafka_bootstrap_servers="127.0.0.1:1", topic_namespace="", personal_data_kek=kek
+    )
+    with pytest.raises(ValueError, match=reason):
+        async with personal_data_protection(settings):
+            pass
+
+
+def test_the_key_encryption_key_has_no_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PERSONAL_DATA_KEK")
+    with pytest.raises(ValidationError, match="personal_data_kek"):
+        ServiceSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+async def key_records(bootstrap: str, namespace: str, customer: UUID) -> list[Any]:
+    """Every record on the key topic for `customer`, oldest first."""
+    topic = contract_topics.CUSTOMER_KEYS.qualified(namespace)
+    consumer, partitions = await open_from_beginning(bootstrap, [topic])
+    try:
+        found = [r async for batch in batches_to_end(consumer, partitions) for r in batch]
+    finally:
+        await consumer.stop()
+    return sorted((r for r in found if r.key == str(customer).encode()), key=lambda r: r.offset)
+
+
+def wrapped(kek: str, customer: UUID) -> bytes:
+    """A new data key for `customer`, wrapped as a keyring writes it."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(base64.b64decode(kek)).encrypt(nonce, os.urandom(32), str(customer).encode())

@@ -13,8 +13,8 @@ from opentelemetry.trace import SpanKind
 
 from onestop.contracts import EventEnvelope
 from onestop.contracts import topics as contract_topics
-from onestop.contracts.events.cases import NoteAdded
-from onestop.contracts.events.common import Actor, Channel, NeedKind
+from onestop.contracts.events.cases import CaseChased
+from onestop.contracts.events.common import Channel, NeedKind
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, open_service_database
 from onestop.servicekit.event_consumer import EventConsumer
@@ -45,9 +45,7 @@ def a_contact() -> ContactReceived:
 
 async def answer(contact: ContactReceived, uow: UnitOfWork[Any]) -> None:
     uow.emit(
-        NoteAdded(
-            case_id=uuid4(), note_id=uuid4(), added_at=datetime.now(UTC), author=Actor(kind="system", id="t"), text="hi"
-        )
+        CaseChased(case_id=uuid4(), chased_at=datetime.now(UTC), contact_id=contact.contact_id, channel=Channel.WEB)
     )
 
 

@@ -31,7 +31,6 @@ async def start_routing(kafka_bootstrap: str, postgres_url: str, namespace: str)
             database_url=postgres_url,
             topic_namespace=namespace,
             database=f"test_routing_{uuid.uuid4().hex[:10]}",
-            personal_data_kek="",
             **overrides,
         )
         databases.append(settings.database_name)

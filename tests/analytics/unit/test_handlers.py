@@ -122,6 +122,7 @@ async def test_an_assessment_marks_the_need_avoidable_with_its_category() -> Non
             assessed_at=AT,
             channel=Channel.TELEPHONE,
             service_area="waste",
+            service_code="524",
             avoidable=True,
             category=AvoidableCategory.PROGRESS_CHASING,
             explanation="chasing a missed bin",
@@ -129,7 +130,9 @@ async def test_an_assessment_marks_the_need_avoidable_with_its_category() -> Non
         uow,
     )
     assert uow.repos.added == [
-        AssessmentFact(contact_id, need_id, AT, "telephone", "waste", True, "progress_chasing", "chasing a missed bin")
+        AssessmentFact(
+            contact_id, need_id, AT, "telephone", "waste", "524", True, "progress_chasing", "chasing a missed bin"
+        )
     ]
 
 

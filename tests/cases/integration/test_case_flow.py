@@ -70,20 +70,30 @@ async def test_the_back_office_works_the_case_over_kafka_until_it_closes(cases: 
     bootstrap, namespace = cases.settings.kafka_bootstrap_servers, cases.settings.topic_namespace
     await publish_events(bootstrap, namespace, wrap(decision))
     await eventually(lambda: summary(cases, decision.case_id, "handed_off"))
-    now = decision.routed_at
+    now, areas = decision.routed_at, ("street_cleaning",)
     await publish_events(
         bootstrap,
         namespace,
-        wrap(HandOffAccepted(case_id=decision.case_id, system="waste-lob", work_item_id="W-1", accepted_at=now)),
+        wrap(
+            HandOffAccepted(
+                case_id=decision.case_id, system="waste-lob", service_areas=areas, work_item_id="W-1", accepted_at=now
+            )
+        ),
         wrap(
             ProgressReported(
-                case_id=decision.case_id, system="waste-lob", work_item_id="W-1", reported_at=now, note="Crew booked"
+                case_id=decision.case_id,
+                system="waste-lob",
+                service_areas=areas,
+                work_item_id="W-1",
+                reported_at=now,
+                note="Crew booked",
             )
         ),
         wrap(
             WorkCompleted(
                 case_id=decision.case_id,
                 system="waste-lob",
+                service_areas=areas,
                 work_item_id="W-1",
                 completed_at=now + timedelta(hours=5),
                 outcome="Cleared",

@@ -42,7 +42,6 @@ async def test_the_service_killed_after_commit_publishes_each_event_exactly_once
         "DATABASE": database,
         "TOPIC_NAMESPACE": namespace,
         "CASES_HTTP_PORT": str(port),
-        "PERSONAL_DATA_KEK": "",
     }
     # The same service, started through a launcher whose relay dies when it first has something to publish.
     crashing = await asyncio.create_subprocess_exec(

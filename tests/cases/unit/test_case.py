@@ -1,6 +1,6 @@
 """The Case aggregate: its lifecycle, its rules and its escalations, without any I/O."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -55,6 +55,27 @@ def test_one_and_done_resolves_and_closes_at_first_contact() -> None:
     assert [type(e) for e in events] == [CaseRaised, CaseResolved, CaseClosed]
     assert events[1].at_first_contact is True  # type: ignore[attr-defined]
     assert case.status is CaseStatus.CLOSED
+
+
+def test_one_and_done_has_no_service_standard_so_no_verdict_on_meeting_one() -> None:
+    _, events = raised(model=HandOffModel.ONE_AND_DONE, kind=NeedKind.INFORMATION)
+    closed = events[-1]
+    assert isinstance(closed, CaseClosed) and closed.within_sla is None
+
+
+def test_a_case_is_raised_when_its_contact_was_received_not_when_routing_got_to_it() -> None:
+    """A call on 7 December routed after an outage in January is a December case, resolved in December."""
+    call = datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
+    late = routed(at=call).model_copy(update={"routed_at": datetime(2027, 1, 4, 9, 0, tzinfo=UTC)})
+    handed_off = Case.raise_from(late, calendar)
+    assert handed_off[0].raised_at == call  # type: ignore[attr-defined]
+    assert handed_off[1].sla_due_at == calendar.due_by(call, late.sla_working_days)  # type: ignore[attr-defined]
+
+    raised_now, resolved, closed = Case.raise_from(
+        late.model_copy(update={"hand_off_model": HandOffModel.ONE_AND_DONE}), calendar
+    )
+    assert isinstance(raised_now, CaseRaised) and isinstance(resolved, CaseResolved) and isinstance(closed, CaseClosed)
+    assert raised_now.raised_at == resolved.resolved_at == closed.closed_at == call
 
 
 def test_back_office_completion_resolves_and_closes_the_case() -> None:

@@ -65,8 +65,14 @@ async def a_handed_off_case(repos: InMemoryCaseRepositories, **kwargs: Any) -> N
     return decision
 
 
-def accepted(case_id: UUID) -> HandOffAccepted:
-    return HandOffAccepted(case_id=case_id, system="waste-lob", work_item_id="W-1", accepted_at=MONDAY_MORNING)
+def accepted(case_id: UUID, service_areas: tuple[str, ...] = ("street_cleaning",)) -> HandOffAccepted:
+    return HandOffAccepted(
+        case_id=case_id,
+        system="waste-lob",
+        service_areas=service_areas,
+        work_item_id="W-1",
+        accepted_at=MONDAY_MORNING,
+    )
 
 
 async def test_a_routed_need_raises_a_case_and_hands_it_off() -> None:
@@ -95,6 +101,15 @@ async def test_a_complaint_starts_at_the_informal_stage() -> None:
     emitted = await handle(InMemoryCaseRepositories(), routed(kind=NeedKind.COMPLAINT))
     assert types(emitted) == [CaseRaised, CaseHandedOff, CaseEscalated]
     assert emitted[2].data.complaint_stage is ComplaintStage.INFORMAL  # type: ignore[attr-defined]
+
+
+async def test_a_complaint_routed_late_starts_when_it_was_made() -> None:
+    late = routed(kind=NeedKind.COMPLAINT).model_copy(update={"routed_at": MONDAY_MORNING + timedelta(days=3)})
+    emitted = await handle(InMemoryCaseRepositories(), late)
+    stage = emitted[2].data
+    assert isinstance(stage, CaseEscalated) and stage.escalated_at == MONDAY_MORNING
+    informal_days = ComplaintPolicy().working_days[ComplaintStage.INFORMAL]
+    assert stage.due_at == WorkingCalendar().due_by(MONDAY_MORNING, informal_days)
 
 
 async def test_a_decision_delivered_again_raises_nothing_more() -> None:
@@ -137,6 +152,7 @@ async def test_a_back_office_completion_resolves_and_closes_the_case() -> None:
     completed = WorkCompleted(
         case_id=decision.case_id,
         system="waste-lob",
+        service_areas=("street_cleaning",),
         work_item_id="W-1",
         completed_at=MONDAY_MORNING + timedelta(hours=5),
         outcome="Cleared",
@@ -149,7 +165,11 @@ async def test_a_rejected_hand_off_without_a_suggestion_goes_to_triage() -> None
     repos = InMemoryCaseRepositories()
     decision = await a_handed_off_case(repos)
     rejected = HandOffRejected(
-        case_id=decision.case_id, system="waste-lob", rejected_at=MONDAY_MORNING, reason="Not ours"
+        case_id=decision.case_id,
+        system="waste-lob",
+        service_areas=("street_cleaning",),
+        rejected_at=MONDAY_MORNING,
+        reason="Not ours",
     )
     emitted = await handle(repos, rejected)
     assert types(emitted) == [CaseReassigned]
@@ -168,6 +188,21 @@ async def test_a_rule_the_case_refuses_makes_the_event_unprocessable_and_stores_
     await handle(repos, accepted(decision.case_id))
     with pytest.raises(UnprocessableEvent, match="already accepted"):
         await handle(repos, accepted(decision.case_id))
+
+
+@pytest.mark.parametrize(
+    ("service_areas", "reason"),
+    [(("housing",), "serves housing, not street_cleaning"), ((), "serves no stated service area")],
+)
+async def test_a_back_office_report_outside_the_systems_areas_is_unprocessable(
+    service_areas: tuple[str, ...], reason: str
+) -> None:
+    repos = InMemoryCaseRepositories()
+    decision = await a_handed_off_case(repos)
+    before = len(repos.cases.histories[decision.case_id])
+    with pytest.raises(UnprocessableEvent, match=reason):
+        await handle(repos, accepted(decision.case_id, service_areas))
+    assert len(repos.cases.histories[decision.case_id]) == before
 
 
 def assessment(case_id: UUID | None, category: AvoidableCategory | None) -> ContactAssessed:

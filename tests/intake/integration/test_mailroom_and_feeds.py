@@ -9,6 +9,7 @@ from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.channels import CallAbandoned, CallAnswered, CallOffered, TicketIssued, TicketServed
 from onestop.contracts.events.common import Channel
 from onestop.contracts.events.contacts import ContactReceived
+from onestop.servicekit.personal_data import open_envelope
 from tests.intake.conftest import RunningIntake
 from tests.support import bearer, read_events
 
@@ -35,9 +36,13 @@ async def test_a_raw_email_with_an_attachment_about_an_existing_case(intake: Run
         "/mailroom/messages", content=an_email("Re: OS-7KQ4-M2XD missed bin"), headers=MAILROOM
     )
     assert response.status_code == 201, response.text
-    [contact] = await read_events(
+    [sealed] = await read_events(
         intake.settings.kafka_bootstrap_servers, contract_topics.CONTACTS.qualified(intake.settings.topic_namespace), 1
     )
+    on_the_log = sealed.data.model_dump_json()
+    for personal in ("not emptied", "Pat Resident", "pat@example.org", "bin.png", "/attachments/"):
+        assert personal not in on_the_log, f"{personal!r} is on the log in the clear"
+    contact = await open_envelope(sealed)  # as every consumer reads it
     assert isinstance(contact.data, ContactReceived)
     assert contact.data.channel is Channel.EMAIL
     [need] = contact.data.needs
@@ -45,9 +50,13 @@ async def test_a_raw_email_with_an_attachment_about_an_existing_case(intake: Run
     assert "not emptied" in need.description
     [attachment] = need.attachments
     assert attachment.media_type == "image/png" and attachment.filename == "bin.png" and attachment.size_bytes == 108
+    assert attachment.url is not None
     path = attachment.url.split("8001", 1)[-1]
     fetched = await intake.client.get(path, headers=bearer("cases:read"))
     assert fetched.status_code == 200 and fetched.content.startswith(b"\x89PNG")
+    # The attachment belongs to the sender: erasing them deletes it.
+    subject = await intake.pool.fetchval("SELECT data_subject FROM attachments")
+    assert subject == contact.data.personal_subject()
 
 
 async def test_a_scanned_letter_is_a_post_contact_and_a_resend_is_not_a_second_contact(intake: RunningIntake) -> None:

@@ -45,8 +45,13 @@ class FakeOpen311Requests:
     added: list[tuple[ServiceRequest, ContactReceived]] = field(default_factory=list)
     changes: list[tuple[str, UUID, datetime, tuple[Any, ...]]] = field(default_factory=list)
 
+    erased: list[UUID] = field(default_factory=list)
+
     async def add(self, request: ServiceRequest, contact: ContactReceived) -> None:
         self.added.append((request, contact))
+
+    async def erase(self, data_subject: UUID) -> None:
+        self.erased.append(data_subject)
 
     def __getattr__(self, change: str) -> Any:
         async def record(case_id: UUID, at: datetime, *values: Any) -> None:
@@ -55,8 +60,21 @@ class FakeOpen311Requests:
         return record
 
 
+@dataclass
+class FakeAttachments:
+    subjects: dict[UUID, UUID] = field(default_factory=dict)
+    erased: list[UUID] = field(default_factory=list)
+
+    async def belong_to(self, data_subject: UUID, attachment_ids: list[UUID]) -> None:
+        self.subjects.update(dict.fromkeys(attachment_ids, data_subject))
+
+    async def erase(self, data_subject: UUID) -> None:
+        self.erased.append(data_subject)
+
+
 class FakeRepositories:
     def __init__(self) -> None:
         self.customers = FakeCustomers()
         self.idempotency = FakeIdempotency()
         self.open311_requests = FakeOpen311Requests()
+        self.attachments = FakeAttachments()

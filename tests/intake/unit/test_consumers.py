@@ -33,7 +33,7 @@ async def test_internal_progress_is_never_shown_to_an_open311_client() -> None:
     assert repos.open311_requests.changes == []
 
 
-async def test_an_erased_customers_matching_keys_are_cleared() -> None:
+async def test_an_erased_customers_matching_keys_requests_and_attachments_are_cleared() -> None:
     repos = FakeRepositories()
     customer_id = uuid4()
     erased = CustomerErased(customer_id=customer_id, erased_at=NOW, legal_basis="the customer asked")
@@ -41,6 +41,8 @@ async def test_an_erased_customers_matching_keys_are_cleared() -> None:
     await on_customer_erased(erased, InMemoryUnitOfWork(repos))
 
     assert repos.customers.erased == [customer_id]
+    assert repos.open311_requests.erased == [customer_id]
+    assert repos.attachments.erased == [customer_id]
 
 
 def test_every_case_event_that_changes_an_open311_request_has_a_handler() -> None:

@@ -96,7 +96,7 @@ async def test_a_number_notify_refuses_falls_back_to_email(start_notify: Any, pr
     )
     await send(notify, raised(sam))
     [mail] = await mail_to(notify, "sam.sms@example.org", 1)
-    assert "We have your request" in str(mail["Subject"])
+    assert "We have your request" in mail.subject
     assert providers.sms_calls == [REFUSED_PHONE] and providers.texts == []
     events = await read_events(
         notify.settings.kafka_bootstrap_servers,
@@ -210,6 +210,6 @@ async def test_a_customer_who_opted_out_of_progress_updates_still_hears_the_outc
         *closing(case),
     )
     mail = await mail_to(notify, "quiet@example.org", 2)
-    subjects = [str(m["Subject"]) for m in mail]
+    subjects = [m.subject for m in mail]
     assert any("is complete" in s for s in subjects)
     assert not any(s.startswith("Update on") for s in subjects)

@@ -29,7 +29,7 @@ from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.notifications import FeedbackReceived, FeedbackRequested
 from onestop.contracts.identifiers import case_id_for, case_reference_for
 from tests.notify.conftest import Clock, RunningNotify, free_port
-from tests.support import bearer, eventually, publish_events, read_events
+from tests.support import Mail, bearer, eventually, publish_events, read_events
 
 pytestmark = pytest.mark.integration
 
@@ -83,12 +83,9 @@ async def send(notify: RunningNotify, *events: Event | EventEnvelope) -> None:
     await publish_events(notify.settings.kafka_bootstrap_servers, notify.settings.topic_namespace, *envelopes)
 
 
-async def mail_to(notify: RunningNotify, address: str, count: int) -> list[Any]:
-    async def arrived() -> list[Any] | None:
-        found = [m for m in notify.inbox.messages if address in str(m["To"])]
-        return found if len(found) >= count else None
-
-    return await eventually(arrived, within=30)
+async def mail_to(notify: RunningNotify, address: str, count: int) -> list[Mail]:
+    """The mail to `address` at the mail server, once there are at least `count` messages."""
+    return await notify.mail.wait_for(address, count, within=30)
 
 
 def closing(case: CaseRaised, outcome: str = "The fly-tip has been cleared.") -> list[Event]:
@@ -104,11 +101,11 @@ async def test_the_new_resident_gets_one_acknowledgement_for_five_cases(notify: 
     cases = [raised(jo, contact) for _ in range(5)]
     await send(notify, *[e for case in cases for e in (case, handed_off(case))])
     [acknowledgement] = await mail_to(notify, "jo@example.org", 1)
-    body = acknowledgement.get_body().get_content()
+    body = await notify.mail.text(acknowledgement)
     assert all(case.reference in body for case in cases)
     assert "We expect to finish by Thursday 5 March 2026" in body
     await asyncio.sleep(1)  # the grouping window has passed: nothing more should come
-    assert len([m for m in notify.inbox.messages if "jo@example.org" in str(m["To"])]) == 1
+    assert await notify.mail.count("jo@example.org") == 1
 
 
 async def test_progress_completion_and_decline_reach_the_customer(notify: RunningNotify) -> None:
@@ -132,12 +129,12 @@ async def test_progress_completion_and_decline_reach_the_customer(notify: Runnin
         ),
     )
     jo_mail = await mail_to(notify, "jo@example.org", 3)
-    subjects = sorted(str(m["Subject"]) for m in jo_mail)
+    subjects = sorted(m.subject for m in jo_mail)
     assert any(s.startswith("Update on") for s in subjects) and any("is complete" in s for s in subjects)
-    assert not any("internal only" in m.get_body().get_content() for m in jo_mail)
+    assert not any("internal only" in text for text in [await notify.mail.text(m) for m in jo_mail])
     sam_mail = await mail_to(notify, "sam@example.org", 2)
-    declined = next(m for m in sam_mail if str(m["Subject"]).startswith("About"))
-    assert "The land is privately owned." in declined.get_body().get_content()
+    declined = next(m for m in sam_mail if m.subject.startswith("About"))
+    assert "The land is privately owned." in await notify.mail.text(declined)
 
 
 async def test_reporters_of_a_duplicate_hear_it_is_in_hand_and_then_the_outcome(notify: RunningNotify) -> None:
@@ -146,7 +143,7 @@ async def test_reporters_of_a_duplicate_hear_it_is_in_hand_and_then_the_outcome(
     link = ReporterLinked(case_id=case.case_id, linked_at=NOW, contact_id=uuid4(), need_id=uuid4(), customer=reporter)
     await send(notify, case, link, *closing(case))
     second = await mail_to(notify, "second@example.org", 2)
-    subjects = [str(m["Subject"]) for m in second]
+    subjects = [m.subject for m in second]
     assert any("we already know about this" in s for s in subjects)
     assert any("is complete" in s for s in subjects)
 
@@ -164,7 +161,7 @@ async def test_a_case_open_30_days_alerts_the_senior_manager_and_portfolio_holde
     await send(notify, case, escalated)
     assert await mail_to(notify, "senior.manager.waste@council.example", 1)
     [alert] = await mail_to(notify, "portfolio.holder.waste@council.example", 1)
-    assert "open 30 days" in str(alert["Subject"])
+    assert "open 30 days" in alert.subject
 
 
 async def test_a_chased_case_alerts_the_advocate_and_the_team_not_the_portfolio_holder(
@@ -181,9 +178,9 @@ async def test_a_chased_case_alerts_the_advocate_and_the_team_not_the_portfolio_
     )
     await send(notify, case, chased)
     [alert] = await mail_to(notify, "customer.advocate.waste@council.example", 1)
-    assert "chased" in str(alert["Subject"])
+    assert "chased" in alert.subject
     assert await mail_to(notify, "team.waste@council.example", 1)
-    assert not [m for m in notify.inbox.messages if "portfolio.holder" in str(m["To"])]
+    assert not [m for m in await notify.mail.messages() if any("portfolio.holder" in to for to in m.to)]
 
 
 async def test_councillors_and_ward_followers_are_kept_informed(notify: RunningNotify) -> None:
@@ -205,7 +202,7 @@ async def test_councillors_and_ward_followers_are_kept_informed(notify: RunningN
     await send(notify, case, *closing(case))
     assert await mail_to(notify, "cllr.jones@council.example", 1)
     ward_mail = await mail_to(notify, "ward.watch@example.org", 2)
-    assert {str(m["Subject"]).split(" (")[0].split(": ")[1] for m in ward_mail} == {
+    assert {m.subject.split(" (")[0].split(": ")[1] for m in ward_mail} == {
         "Flytipping was reported",
         "Flytipping was closed",
     }
@@ -273,8 +270,8 @@ async def test_a_repair_gets_a_follow_up_survey_six_weeks_after_it_closes(start_
     clock.now = NOW + timedelta(days=42, minutes=1)
     assert await follow_ups.tick() == 1
     assert await follow_ups.tick() == 0
-    [survey] = [m for m in await mail_to(notify, "tenant@example.org", 3) if "How did we do" in str(m["Subject"])]
-    link = next(line for line in survey.get_body().get_content().split() if "/feedback/" in line)
+    [survey] = [m for m in await mail_to(notify, "tenant@example.org", 3) if "How did we do" in m.subject]
+    link = next(line for line in (await notify.mail.text(survey)).split() if "/feedback/" in line)
     token = link.rsplit("/", 1)[1]
     answered = await notify.client.post(
         f"/feedback/{token}", json={"satisfied": True, "score": 5, "comment": "Warm again"}

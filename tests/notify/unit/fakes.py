@@ -60,8 +60,8 @@ class FakeCaseBook:
 
     async def forget_customer(self, customer_id: UUID) -> None:
         for case in list(self.cases.values()):
-            if case.customer_id == customer_id:
-                self._change(case.case_id, customer=None)
+            if customer_id in (case.customer_id, case.data_subject):
+                self._change(case.case_id, customer=None, outcome=None)
         for key, reporter in list(self.reporters.items()):
             if reporter.customer_id == customer_id:
                 self.reporters[key] = dataclasses.replace(reporter, customer=None)
@@ -115,7 +115,7 @@ class FakeNotificationQueue:
 
     async def forget_customer(self, customer_id: UUID) -> None:
         for key, (n, due) in list(self.queued.items()):
-            if n.recipient_id == str(customer_id):
+            if n.recipient_id == str(customer_id) or n.data_subject == customer_id:
                 self.queued[key] = (dataclasses.replace(n, address=None, context={}), due)
 
 

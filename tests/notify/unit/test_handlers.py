@@ -38,7 +38,7 @@ class Notify:
     """The handlers on fake repositories, with a fixed clock."""
 
     def __init__(self, **settings: Any) -> None:
-        self.settings = NotifySettings(personal_data_kek="", **{"notify_feedback_sample_rates": {"*": 0.0}, **settings})
+        self.settings = NotifySettings(**{"notify_feedback_sample_rates": {"*": 0.0}, **settings})
         catalogue = service_catalogue()
         addressing = Addressing(self.settings, catalogue, lambda: NOW)
         self.surveys = Surveys(self.settings, catalogue, addressing, lambda: NOW)

@@ -6,7 +6,9 @@ from datetime import datetime
 from uuid import UUID
 
 from onestop.contracts import EventEnvelope
+from onestop.contracts.events.cases import CaseOutcome
 from onestop.contracts.events.common import Location
+from onestop.contracts.personal_data import without_personal_data
 from onestop.routing.adapters.repositories import RoutingRepositories
 from onestop.routing.domain.known_case import KnownCase
 
@@ -18,13 +20,18 @@ class InMemoryKnownCases:
     async def remember(self, case: KnownCase) -> None:
         self.cases.setdefault(case.case_id, case)
 
-    async def close(self, case_id: UUID, closed_at: datetime) -> None:
+    async def close(self, case_id: UUID, closed_at: datetime, outcome: CaseOutcome) -> None:
         if case_id in self.cases:
-            self.cases[case_id] = dataclasses.replace(self.cases[case_id], closed_at=closed_at)
+            self.cases[case_id] = dataclasses.replace(self.cases[case_id], closed_at=closed_at, outcome=outcome)
 
     async def reopen(self, case_id: UUID) -> None:
         if case_id in self.cases:
-            self.cases[case_id] = dataclasses.replace(self.cases[case_id], closed_at=None)
+            self.cases[case_id] = dataclasses.replace(self.cases[case_id], closed_at=None, outcome=None)
+
+    async def erase(self, data_subject: UUID) -> None:
+        for case_id, case in list(self.cases.items()):
+            if data_subject in (case.customer_id, case.data_subject):
+                self.cases[case_id] = dataclasses.replace(case, customer_id=None, uprn=None)
 
     async def get(self, case_id: UUID) -> KnownCase | None:
         return self.cases.get(case_id)
@@ -77,6 +84,13 @@ class InMemoryTriageQueue:
     async def take(self, contact_id: UUID, need_id: UUID) -> EventEnvelope | None:
         queued = self.waiting.pop((contact_id, need_id), None)
         return queued.contact if queued else None
+
+    async def erase(self, data_subject: UUID) -> None:
+        for key, queued in list(self.waiting.items()):
+            contact = queued.contact
+            if contact.data.personal_subject() == data_subject:
+                stripped = contact.model_copy(update={"data": without_personal_data(contact.data)})
+                self.waiting[key] = dataclasses.replace(queued, contact=stripped)
 
 
 class InMemoryPublishedRules:

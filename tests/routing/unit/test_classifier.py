@@ -3,11 +3,17 @@
 import csv
 from pathlib import Path
 
-from onestop.routing.domain.classifier import KeywordClassifier
+import pytest
+import yaml
+
+from onestop.contracts.events.common import NeedKind
+from onestop.contracts.service_catalogue import service_catalogue
+from onestop.routing.domain.classifier import KeywordClassifier, Keywords
 from onestop.routing.settings import PACKAGED, RoutingSettings
 
 LABELLED = Path(__file__).resolve().parents[3] / "services" / "routing" / "classification" / "labelled.csv"
-CLASSIFIER = KeywordClassifier.from_yaml((PACKAGED / "classifier_keywords.yaml").read_text())
+KEYWORDS_TEXT = (PACKAGED / "classifier_keywords.yaml").read_text()
+CLASSIFIER = KeywordClassifier.from_yaml(KEYWORDS_TEXT)
 THRESHOLD = RoutingSettings().routing_triage_threshold
 
 
@@ -39,3 +45,27 @@ def test_text_with_nothing_recognisable_goes_to_triage() -> None:
 
 def test_training_and_held_out_texts_do_not_overlap() -> None:
     assert not {r["text"] for r in rows("train")} & {r["text"] for r in rows("held_out")}
+
+
+def test_every_service_read_from_text_is_in_the_catalogue_with_a_kind_it_offers() -> None:
+    Keywords.model_validate(yaml.safe_load(KEYWORDS_TEXT)).check_against(service_catalogue())
+
+
+def test_a_kind_the_service_does_not_offer_is_refused() -> None:
+    wrong = Keywords.model_validate({"version": "1", "services": {"524": {"kind": "application", "phrases": ["bin"]}}})
+    with pytest.raises(ValueError, match="not one of its kinds"):
+        wrong.check_against(service_catalogue())
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "kind"),
+    [
+        ("Our bins were not emptied on collection day", "524", NeedKind.REPORT_PROBLEM),
+        ("Recycling bin missed this week", "1130", NeedKind.REPORT_PROBLEM),
+        ("Please send a replacement bin the lid is damaged", "526", NeedKind.SERVICE_REQUEST),
+        ("I want to complain about the rude staff at reception", "353", NeedKind.COMPLAINT),
+    ],
+)
+def test_the_text_says_what_kind_of_need_it_is(text: str, code: str, kind: NeedKind) -> None:
+    guess = CLASSIFIER.classify(text)
+    assert (guess.service_code, guess.kind) == (code, kind)

@@ -1,8 +1,10 @@
 """The NI14 and duplicate decisions for one need, without any I/O."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from onestop.contracts.events.cases import CaseOutcome
 from onestop.contracts.events.common import Channel, Location, NeedKind
 from onestop.contracts.events.contacts import Need
 from onestop.contracts.events.routing import AvoidableCategory
@@ -23,19 +25,28 @@ def a_need(kind: NeedKind = NeedKind.REPORT_PROBLEM, **extra: object) -> Need:
     return Need(need_id=uuid4(), kind=kind, service_code="587", **extra)
 
 
-def known(lat: float = 52.2405, long: float = -0.9027, closed: datetime | None = None) -> KnownCase:
+def known(
+    lat: float = 52.2405,
+    long: float = -0.9027,
+    closed: datetime | None = None,
+    *,
+    kind: NeedKind = NeedKind.REPORT_PROBLEM,
+    outcome: CaseOutcome = CaseOutcome.RESOLVED,
+    service_code: str = "587",
+) -> KnownCase:
     return KnownCase(
         case_id=uuid4(),
         reference="OS-AAAA-BBBB",
         contact_id=uuid4(),
         need_id=uuid4(),
         customer_id=uuid4(),
-        service_code="587",
+        service_code=service_code,
         service_area="street_cleaning",
-        kind=NeedKind.REPORT_PROBLEM,
+        kind=kind,
         channel=Channel.APP,
         opened_at=NOW,
         closed_at=closed,
+        outcome=outcome if closed else None,
         latitude=lat,
         longitude=long,
     )
@@ -76,10 +87,42 @@ def test_naming_an_open_case_is_chasing() -> None:
     )
 
 
-def test_the_same_customer_soon_after_a_close_is_a_repeat() -> None:
+def test_the_same_need_again_soon_after_its_answer_is_a_repeat() -> None:
     closed = known(closed=NOW - timedelta(days=3))
     decision = decide(a_need(), "587", Context(None, [], [closed], []), 75)
     assert isinstance(decision, RaiseCase) and decision.verdict.category is AvoidableCategory.REPEAT_CONTACT
+    assert decision.verdict.related_case_id == closed.case_id
+    assert decision.verdict.explanation.startswith("the same report problem again")
+
+
+def test_the_next_step_of_a_journey_is_not_a_repeat() -> None:
+    """The planning applicant: a One & Done enquiry by phone, then the application online."""
+    enquiry = known(closed=NOW - timedelta(days=2), kind=NeedKind.INFORMATION, service_code="487")
+    application = Need(need_id=uuid4(), kind=NeedKind.APPLICATION, service_code="487")
+    decision = decide(application, "487", Context(None, [], [enquiry], []), 75)
+    assert isinstance(decision, RaiseCase) and not decision.verdict.avoidable
+
+
+def test_the_same_problem_at_the_same_place_is_a_repeat_whatever_kind_it_came_as() -> None:
+    """A leak reported, repaired and closed; a week later a repair is asked for at the same home."""
+    home = Location(uprn="100031234567")
+    report = dataclasses.replace(
+        known(closed=NOW - timedelta(days=7), service_code="141"), uprn="100031234567", kind=NeedKind.REPORT_PROBLEM
+    )
+    again = Need(need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, service_code="141", location=home)
+    decision = decide(again, "141", Context(None, [], [report], []), 75)
+    assert decision.verdict.category is AvoidableCategory.REPEAT_CONTACT
+    assert decision.verdict.explanation.startswith("the same problem at the same place again")
+    elsewhere = again.model_copy(update={"location": Location(uprn="100039999999")})
+    assert not decide(elsewhere, "141", Context(None, [], [report], []), 75).verdict.avoidable
+
+
+def test_asking_again_after_withdrawing_is_not_a_repeat() -> None:
+    """A withdrawn case gave the customer no answer that could have settled the need."""
+    withdrawn = known(closed=NOW - timedelta(days=3), outcome=CaseOutcome.WITHDRAWN)
+    assert not decide(a_need(), "587", Context(None, [], [withdrawn], []), 75).verdict.avoidable
+    declined = known(closed=NOW - timedelta(days=3), outcome=CaseOutcome.DECLINED)
+    assert decide(a_need(), "587", Context(None, [], [declined], []), 75).verdict.avoidable
 
 
 def test_a_missed_bin_is_the_councils_own_failure() -> None:

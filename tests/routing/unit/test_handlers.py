@@ -203,7 +203,8 @@ async def test_a_reroute_revises_the_assessment_as_wrongly_routed() -> None:
     assert isinstance(revised, ContactAssessed)
     assert (revised.contact_id, revised.need_id, revised.channel) == (case.contact_id, case.need_id, case.channel)
     assert (revised.avoidable, revised.category) == (True, AvoidableCategory.WRONGLY_ROUTED)
-    assert revised.explanation == "re-routed to street-lighting: It is a lamp, not the road"
+    # The reason is free text staff typed: it stays sealed in the CaseReassigned, never copied out in the clear.
+    assert revised.explanation == "re-routed to street-lighting"
 
 
 async def test_a_reassignment_that_is_not_a_reroute_is_ignored() -> None:
@@ -251,3 +252,90 @@ async def test_cases_raised_elsewhere_are_known_and_follow_their_closing_and_reo
     await on_case_reopened(reopened, uow)
     assert known.cases[raised.case_id].is_open
     assert uow.emitted == [], "the model of known cases changes quietly"
+
+
+# --- the council's time, and needs read from their text ---------------------------------------------------
+
+
+async def test_a_contact_caught_up_after_an_outage_is_judged_as_on_the_day_it_arrived(router: NeedRouter) -> None:
+    """Routing runs on 2 March; the report was received on 3 January. The open case nearby was raised on
+    1 January, so on the day it is a duplicate, linked when it arrived."""
+    received = datetime(2026, 1, 3, 9, 0, tzinfo=UTC)
+    case = an_open_case(opened_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+    contact = a_contact(fly_tip(metres_north=10)).model_copy(update={"received_at": received})
+
+    linked, assessed = await receive(router, contact, InMemoryKnownCases(case))
+
+    assert isinstance(linked, DuplicateReportLinked) and linked.linked_at == received
+    assert isinstance(assessed, ContactAssessed) and assessed.category is AvoidableCategory.DUPLICATE_REPORT
+
+
+async def test_a_new_case_is_known_from_when_its_contact_arrived(router: NeedRouter) -> None:
+    received = NOW - timedelta(days=40)
+    known = InMemoryKnownCases()
+    contact = a_contact(fly_tip()).model_copy(update={"received_at": received})
+
+    routed, _ = await receive(router, contact, known)
+
+    assert isinstance(routed, NeedRouted) and (routed.received_at, routed.routed_at) == (received, NOW)
+    assert known.cases[routed.case_id].opened_at == received
+
+
+async def test_the_repeat_window_runs_back_from_when_the_contact_arrived(router: NeedRouter) -> None:
+    resident = uuid4()
+    received = NOW - timedelta(days=60)
+    closed = an_open_case(customer_id=resident, closed_at=received - timedelta(days=5), outcome=CaseOutcome.RESOLVED)
+    closed_after = an_open_case(
+        customer_id=resident, closed_at=received + timedelta(days=5), outcome=CaseOutcome.RESOLVED
+    )
+    contact = a_contact(fly_tip(metres_north=500), customer_id=resident).model_copy(update={"received_at": received})
+
+    _, repeat = await receive(router, contact, InMemoryKnownCases(closed))
+    _, not_yet = await receive(router, contact, InMemoryKnownCases(closed_after))
+
+    assert isinstance(repeat, ContactAssessed) and repeat.category is AvoidableCategory.REPEAT_CONTACT
+    assert isinstance(not_yet, ContactAssessed) and not not_yet.avoidable, "closed after the contact arrived"
+
+
+async def test_a_missed_bin_by_email_is_a_problem_report_for_the_waste_crews_and_the_councils_failure(
+    router: NeedRouter,
+) -> None:
+    """The mail room files every message as a request; its text says it reports a missed collection."""
+    letter = Need(
+        need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, description="Missed bin\n\nMy bin was not collected again"
+    )
+
+    routed, assessed = await receive(router, a_contact(letter, channel=Channel.POST), InMemoryKnownCases())
+
+    assert isinstance(routed, NeedRouted) and isinstance(assessed, ContactAssessed)
+    assert (routed.service_code, routed.need.kind) == ("524", NeedKind.REPORT_PROBLEM)
+    assert (routed.rule_id, routed.team) == ("waste/missed-bin", "waste-collections")
+    assert (assessed.avoidable, assessed.category) == (True, AvoidableCategory.COUNCIL_FAILURE)
+
+
+async def test_a_need_that_came_with_its_service_keeps_its_kind(router: NeedRouter) -> None:
+    asked = Need(need_id=uuid4(), kind=NeedKind.INFORMATION, service_code="524", description="missed bin?")
+
+    routed, _ = await receive(router, a_contact(asked), InMemoryKnownCases())
+
+    assert isinstance(routed, NeedRouted) and routed.need.kind is NeedKind.INFORMATION
+
+
+async def test_the_assessment_names_the_service_the_need_was_settled_on(router: NeedRouter) -> None:
+    case = an_open_case(service_code="524", service_area="waste")
+    chase = Need(need_id=uuid4(), kind=NeedKind.INFORMATION, about_reference=case.reference)
+    email = Need(need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, description="The street light outside is out")
+
+    [chased] = await receive(router, a_contact(chase, channel=Channel.EMAIL), InMemoryKnownCases(case))
+    _, read = await receive(router, a_contact(email, channel=Channel.EMAIL), InMemoryKnownCases())
+
+    assert isinstance(chased, ContactAssessed) and chased.service_code == "524", "the case it is about"
+    assert isinstance(read, ContactAssessed) and read.service_code == "564", "read from its text"
+
+
+def test_a_service_chosen_in_triage_for_free_text_takes_the_kind_a_message_about_it_is(router: NeedRouter) -> None:
+    free_text = Need(need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, description="the lorry did not stop")
+    with_code = free_text.model_copy(update={"service_code": "524"})
+
+    assert router.chosen_by_a_person(free_text, "524").kind is NeedKind.REPORT_PROBLEM
+    assert router.chosen_by_a_person(with_code, "524").kind is None, "a need that came with a service keeps its kind"

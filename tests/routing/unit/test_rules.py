@@ -97,3 +97,10 @@ def test_each_rule_decides_for_its_need(rule_id: str, the_need: Need, team: str,
 def test_invalid_rules_are_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_rules(text, CATALOGUE)
+
+
+@pytest.mark.parametrize("channel", list(Channel))
+def test_a_missed_collection_goes_to_the_waste_crews_whatever_channel_reported_it(channel: Channel) -> None:
+    for code in ("524", "1130"):
+        rule = first_match(RULES, need(code, NeedKind.REPORT_PROBLEM, channel=channel))
+        assert (rule.id, rule.then.team) == ("waste/missed-bin", "waste-collections")

@@ -1,15 +1,22 @@
 """A real Apache Kafka broker in KRaft mode, run from Maven Central jars as a plain JVM process.
 
 One combined broker+controller node by default; three nodes on one machine for replication and
-fail-over tests. Readiness means a client's metadata request succeeds and sees every broker.
+fail-over tests. Readiness means a client's metadata request succeeds and sees every broker. Secured
+single nodes run on ports and state of their own: SASL_SSL with PLAIN (`start_secure`), and
+SASL/SCRAM-SHA-512 with ACLs enforced (`start_with_acls`).
 """
 
 import asyncio
+import base64
+import hashlib
+import json
 import logging
+import os
 import secrets
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +98,7 @@ def _java(main_class: str, *args: str, heap: str | None = None, log_dir: Path | 
     return [*command, "-cp", f"{jar_dir()}/*", main_class, *args]
 
 
-def _server_properties(node: KafkaNode, nodes: list[KafkaNode]) -> str:
+def _server_properties(node: KafkaNode, nodes: list[KafkaNode], data_dir: Path | None = None) -> str:
     replication = min(3, len(nodes))
     min_isr = 2 if len(nodes) >= 3 else 1
     voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in nodes)
@@ -105,7 +112,7 @@ def _server_properties(node: KafkaNode, nodes: list[KafkaNode]) -> str:
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            f"log.dirs={node.directory / 'data'}",
+            f"log.dirs={data_dir or node.directory / 'data'}",
             "num.partitions=6",
             f"default.replication.factor={replication}",
             f"min.insync.replicas={min_isr}",
@@ -191,47 +198,26 @@ def start_secure(username: str, password: str, port: int = SECURE_PORT, timeout:
     broker = SecureBroker(f"127.0.0.1:{port}", username, password, certificates.ca_file, directory / "kafka.pid")
     processes.stop(broker.pid_file)
     ensure_jars()
-    plain = _server_properties(node, [node]).replace(str(node.directory), str(directory))
     broker_secret = secrets.token_urlsafe(16)
-    properties_text = (
-        "\n".join(
-            line
-            for line in plain.splitlines()
-            if not line.startswith(("listeners=", "advertised.listeners=", "inter.broker", "listener.security"))
-        )
-        + "\n"
-        + "\n".join(
-            [
-                f"listeners=SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
-                f"advertised.listeners=SASL_SSL://127.0.0.1:{port}",
-                "inter.broker.listener.name=SASL_SSL",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
-                "sasl.enabled.mechanisms=PLAIN",
-                "sasl.mechanism.inter.broker.protocol=PLAIN",
-                # The node signs in to itself as `broker`; clients sign in as `username`.
-                "listener.name.sasl_ssl.plain.sasl.jaas.config="
-                "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                f'username="broker" password="{broker_secret}" user_broker="{broker_secret}" '
-                f'user_{username}="{password}";',
-                "ssl.truststore.type=PEM",
-                f"ssl.truststore.location={certificates.ca_file}",
-                "ssl.keystore.type=PEM",
-                f"ssl.keystore.location={certificates.server_pem}",
-                "",
-            ]
-        )
-    )
-    properties = directory / "server.properties"
-    properties.write_text(properties_text)
-    if not (directory / "data" / "meta.properties").exists():
-        subprocess.run(
-            _java("kafka.tools.StorageTool", "format", "-t", _random_cluster_id(), "-c", str(properties)),
-            check=True,
-            capture_output=True,
-        )
-    log_file = directory / "kafka.out"
-    processes.spawn(
-        _java("kafka.Kafka", str(properties), heap="384m", log_dir=directory / "logs"), log_file, broker.pid_file
+    properties_text = _with_listeners(
+        _server_properties(node, [node], directory / "data"),
+        [
+            f"listeners=SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
+            f"advertised.listeners=SASL_SSL://127.0.0.1:{port}",
+            "inter.broker.listener.name=SASL_SSL",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "sasl.enabled.mechanisms=PLAIN",
+            "sasl.mechanism.inter.broker.protocol=PLAIN",
+            # The node signs in to itself as `broker`; clients sign in as `username`.
+            "listener.name.sasl_ssl.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="broker" password="{broker_secret}" user_broker="{broker_secret}" '
+            f'user_{username}="{password}";',
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={certificates.ca_file}",
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={certificates.server_pem}",
+        ],
     )
     client_options = {
         "security_protocol": "SASL_SSL",
@@ -240,14 +226,169 @@ def start_secure(username: str, password: str, port: int = SECURE_PORT, timeout:
         "sasl_plain_username": username,
         "sasl_plain_password": password,
     }
-    if not processes.wait_until(lambda: is_ready(broker.bootstrap, **client_options), timeout, interval=1.0):
-        processes.stop(broker.pid_file)
-        raise RuntimeError(f"the secured Kafka broker was not ready within {timeout:.0f}s:\n{_tail(log_file)}")
+    _run_single_node(directory, properties_text, [], broker.bootstrap, client_options, timeout)
     return broker
 
 
 def stop_secure() -> None:
     processes.stop(state_dir() / "kafka-secure" / "kafka.pid")
+
+
+ACLS_PORT = 9292
+ADMIN = "admin"
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+_NODE_USER = "broker"  # the node itself, between its broker and controller parts
+_SCRAM_ITERATIONS = 8192
+
+
+@dataclass(frozen=True)
+class ScramBroker:
+    """A single node whose clients sign in with SASL/SCRAM-SHA-512 and may do only what ACLs allow them.
+    `credentials` maps each user, the administrator `admin` among them, to its password."""
+
+    bootstrap: str
+    directory: Path
+    credentials: dict[str, str]
+
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "kafka.pid"
+
+    def client_options(self, username: str = ADMIN) -> dict[str, Any]:
+        """aiokafka's connection options for signing in as `username`."""
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": SCRAM_MECHANISM,
+            "sasl_plain_username": username,
+            "sasl_plain_password": self.credentials[username],
+        }
+
+
+def start_with_acls(
+    usernames: Iterable[str], port: int = ACLS_PORT, directory: Path | None = None, timeout: float = 120.0
+) -> ScramBroker:
+    """Start (or find running) a one-node cluster on `port` that authenticates every client with
+    SCRAM-SHA-512 and lets it do only what an ACL allows (`kafka_acls.provision` grants them); `admin` is
+    the one super user clients can be.
+
+    `admin` and each of `usernames` get a generated password, kept in the state directory for its owner
+    only. Kafka takes SCRAM users when a node's storage is formatted, so another set of users starts a
+    new cluster: the old state is wiped."""
+    directory = directory or state_dir() / "kafka-acls"
+    users = sorted({ADMIN, _NODE_USER, *usernames})
+    credentials_file = directory / "credentials.json"
+    credentials = _read_credentials(credentials_file)
+    formatted = (directory / "data" / "meta.properties").exists()
+    broker = ScramBroker(f"127.0.0.1:{port}", directory, credentials)
+    same_users = formatted and sorted(credentials) == users
+    if same_users and processes.read_pid(broker.pid_file) and is_ready(broker.bootstrap, **broker.client_options()):
+        return broker
+    processes.stop(broker.pid_file)
+    if not same_users:
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        directory.chmod(0o700)
+        credentials = {user: secrets.token_urlsafe(24) for user in users}
+        _write_private(credentials_file, json.dumps(credentials, indent=2))
+        broker = ScramBroker(broker.bootstrap, directory, credentials)
+    ensure_jars()
+    node = KafkaNode(1, port, port + 1)
+    node_password = credentials[_NODE_USER]
+    properties_text = _with_listeners(
+        _server_properties(node, [node], directory / "data"),
+        [
+            f"listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
+            f"advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}",
+            "inter.broker.listener.name=SASL_PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            f"sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+            f"sasl.mechanism.inter.broker.protocol={SCRAM_MECHANISM}",
+            f"listener.name.sasl_plaintext.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{_NODE_USER}" password="{node_password}";',
+            # SCRAM users live in the metadata log, which the controller serves: the node signs in to its
+            # controller with PLAIN, as the one user that listener knows.
+            "sasl.mechanism.controller.protocol=PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="{_NODE_USER}" password="{node_password}" user_{_NODE_USER}="{node_password}";',
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            f"super.users=User:{ADMIN};User:{_NODE_USER}",
+        ],
+    )
+    # The format tool takes each user's salted password, so no password appears on a command line.
+    scram_users = [
+        arg for user, password in credentials.items() for arg in ("--add-scram", _scram_credential(user, password))
+    ]
+    _run_single_node(directory, properties_text, scram_users, broker.bootstrap, broker.client_options(), timeout)
+    return broker
+
+
+def stop_with_acls(directory: Path | None = None) -> None:
+    processes.stop((directory or state_dir() / "kafka-acls") / "kafka.pid")
+
+
+def _scram_credential(username: str, password: str) -> str:
+    """What `kafka-storage format --add-scram` takes for a user: RFC 5802's SaltedPassword, not the password."""
+    salt = os.urandom(32)
+    salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, _SCRAM_ITERATIONS)
+    encode = base64.b64encode
+    return (
+        f"{SCRAM_MECHANISM}=[name={username},iterations={_SCRAM_ITERATIONS},"
+        f'salt="{encode(salt).decode()}",saltedpassword="{encode(salted).decode()}"]'
+    )
+
+
+def _read_credentials(path: Path) -> dict[str, str]:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.touch()
+    path.chmod(0o600)
+    path.write_text(text)
+
+
+def _with_listeners(properties: str, listener_lines: list[str]) -> str:
+    """`properties` with its plaintext listeners replaced by `listener_lines`."""
+    kept = [
+        line
+        for line in properties.splitlines()
+        if not line.startswith(("listeners=", "advertised.listeners=", "inter.broker", "listener.security"))
+    ]
+    return "\n".join([*kept, *listener_lines, ""])
+
+
+def _run_single_node(
+    directory: Path,
+    properties_text: str,
+    format_options: list[str],
+    bootstrap: str,
+    client_options: dict[str, Any],
+    timeout: float,
+) -> None:
+    """Format the node's storage if new, start it, and wait until a client signing in with `client_options`
+    sees it."""
+    properties = directory / "server.properties"
+    _write_private(properties, properties_text)  # it holds the node's own password
+    if not (directory / "data" / "meta.properties").exists():
+        subprocess.run(
+            _java(
+                "kafka.tools.StorageTool", "format", "-t", _random_cluster_id(), "-c", str(properties), *format_options
+            ),
+            check=True,
+            capture_output=True,
+        )
+    log_file, pid_file = directory / "kafka.out", directory / "kafka.pid"
+    processes.spawn(_java("kafka.Kafka", str(properties), heap="384m", log_dir=directory / "logs"), log_file, pid_file)
+    if not processes.wait_until(lambda: is_ready(bootstrap, **client_options), timeout, interval=1.0):
+        processes.stop(pid_file)
+        raise RuntimeError(f"the secured Kafka broker was not ready within {timeout:.0f}s:\n{_tail(log_file)}")
 
 
 def stop(size: int | None = None) -> None:
@@ -265,8 +406,6 @@ def running_nodes() -> list[KafkaNode]:
 
 def _random_cluster_id() -> str:
     # Kafka wants a base64url-encoded 16-byte UUID without padding (what StorageTool random-uuid prints).
-    import base64
-
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 

@@ -21,4 +21,7 @@ def state_dir() -> Path:
 
 
 def env_file() -> Path:
-    return repo_root() / ".env"
+    """Where `make infra-up` writes its settings (secrets among them) for the services to read from their
+    working directory; ONESTOP_ENV_FILE puts them elsewhere, to try an installation beside another."""
+    configured = os.environ.get("ONESTOP_ENV_FILE")
+    return Path(configured) if configured else repo_root() / ".env"

@@ -5,30 +5,32 @@ onestop dlq list [--group cases]    what is in the dead-letter topics, and why
 onestop dlq redrive --group cases   send dead letters back to their original topic
 onestop rebuild cases               rebuild a service's projections from the log
 onestop erase-customer ID --basis   erase a customer (their personal data becomes unreadable)
-onestop token --scope cases:read    a development token for the APIs
+onestop erase-customer --contact ID --basis   erase someone never identified, by a contact of theirs
+onestop token --scope cases:read    a token for the APIs, signed with ONESTOP_AUTH_SECRET
+onestop open311-key fixmystreet     a new Open311 API key for a reporting site
 """
 
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
 import httpx
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from pydantic import ValidationError
 
-from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.contracts import topics as contract_topics
-from onestop.contracts.events.customers import CustomerErased
-from onestop.servicekit.auth import mint_token
+from onestop.servicekit.auth import AuthSettings, mint_token
 from onestop.servicekit.consumer_lag import by_group, group_lags
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
-from onestop.servicekit.personal_data import CustomerKeyring
 from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.startup import setting_problems
 
 SERVICES = {"intake": 8001, "routing": 8002, "cases": 8003, "notify": 8004, "analytics": 8005}
 
@@ -38,7 +40,11 @@ app.add_typer(dlq_app, name="dlq")
 
 
 def _settings() -> ServiceSettings:
-    return ServiceSettings(service_name="ops")
+    try:
+        return ServiceSettings(service_name="ops")
+    except ValidationError as exc:
+        typer.echo("onestop: " + "; ".join(setting_problems(exc, ServiceSettings)), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -136,67 +142,112 @@ def rebuild(service: str) -> None:
 
 @app.command("erase-customer")
 def erase_customer(
-    customer_id: UUID,
     basis: Annotated[str, typer.Option(help="the legal basis, e.g. 'UK GDPR Art. 17 request ref 123'")],
+    customer_id: Annotated[UUID | None, typer.Argument(help="the customer")] = None,
+    contact: Annotated[UUID | None, typer.Option(help="or: a contact of a person never identified")] = None,
 ) -> None:
-    """Shred the customer's key and publish their erasure; every service drops their personal data."""
+    """Shred every key of the person (their record, records merged into it, contacts of theirs sealed before
+    they were identified) and publish their erasure; every service drops their personal data."""
+    from onestop.ops.subject_access import UnknownContact, erase
+
+    if (customer_id is None) == (contact is None):
+        raise typer.BadParameter("name the customer, or (for someone never identified) --contact")
     settings = _settings()
-    event = CustomerErased(customer_id=customer_id, erased_at=datetime.now(UTC), legal_basis=basis)
-    envelope = EventEnvelope.wrap(event, source="/onestop/ops")
-
-    async def send() -> None:
-        if settings.personal_data_kek:
-            keyring = CustomerKeyring(
-                settings.kafka_bootstrap_servers, settings.personal_data_kek, settings.topic_namespace
+    try:
+        erasure = asyncio.run(
+            erase(
+                settings.kafka_bootstrap_servers,
+                settings.topic_namespace,
+                settings.personal_data_kek,
+                basis,
+                customer_id=customer_id,
+                contact_id=contact,
             )
-            await keyring.start()
-            try:
-                await keyring.erase(customer_id)
-            finally:
-                await keyring.stop()
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", **kafka_options())
-        await producer.start()
-        try:
-            record = encode_envelope(envelope)
-            await producer.send_and_wait(
-                event.topic.qualified(settings.topic_namespace),
-                value=record.value,
-                key=record.key,
-                headers=list(record.headers),
-            )
-        finally:
-            await producer.stop()
-
-    asyncio.run(send())
-    typer.echo(f"erasure of {customer_id} published as event {envelope.id}")
+        )
+    except UnknownContact as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"erasure of {erasure.person} published as events {', '.join(map(str, erasure.published))}")
+    for subject in erasure.shredded:
+        typer.echo(f"  key of {subject} shredded")
+    for subject in erasure.already_erased:
+        typer.echo(f"  key of {subject} was shredded before")
+    if not erasure.anything_sealed:
+        typer.echo(
+            f"nothing of {erasure.person} was ever sealed here (no key on the key topic of this installation):"
+            " whatever the log holds of them could not be shredded; check the id and TOPIC_NAMESPACE",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command("subject-access")
-def subject_access(customer_id: UUID, out: Annotated[str, typer.Option(help="where to write the JSON")] = "-") -> None:
-    """Everything the log holds about one customer, personal data opened, as JSON."""
-    from onestop.ops.subject_access import export
+def subject_access(
+    customer_id: Annotated[UUID | None, typer.Argument(help="the customer")] = None,
+    contact: Annotated[UUID | None, typer.Option(help="or: a contact of a person never identified")] = None,
+    out: Annotated[str, typer.Option(help="where to write the JSON")] = "-",
+) -> None:
+    """Everything the log holds about one person, personal data opened, as JSON."""
+    from onestop.ops.subject_access import UnknownContact, export
 
+    if (customer_id is None) == (contact is None):
+        raise typer.BadParameter("name the customer, or (for someone never identified) --contact")
     settings = _settings()
-    found = asyncio.run(
-        export(settings.kafka_bootstrap_servers, settings.topic_namespace, customer_id, settings.personal_data_kek)
-    )
+    try:
+        found = asyncio.run(
+            export(
+                settings.kafka_bootstrap_servers,
+                settings.topic_namespace,
+                customer_id,
+                settings.personal_data_kek,
+                contact_id=contact,
+            )
+        )
+    except UnknownContact as exc:
+        raise typer.BadParameter(str(exc)) from exc
     text = json.dumps(found, indent=2)
     if out == "-":
         typer.echo(text)
     else:
         with open(out, "w") as file:
             file.write(text)
-        typer.echo(f"{len(found['events'])} events about {customer_id} written to {out}")
+        typer.echo(f"{len(found['events'])} events about {found['customer_id']} written to {out}")
 
 
 @app.command()
 def token(
     scope: Annotated[list[str], typer.Option(help="repeat for several scopes")],
-    subject: str = "operator",
-    service_area: Annotated[list[str] | None, typer.Option(help="limit a back-office client")] = None,
+    subject: Annotated[str, typer.Option(help="who the token is for: the client system or the person")] = "operator",
+    service_area: Annotated[
+        list[str] | None, typer.Option(help="the areas it may act on; a back-office client must name them")
+    ] = None,
+    minutes: Annotated[
+        int, typer.Option(min=1, help="how long it lives (ONESTOP_AUTH_MAX_TOKEN_LIFETIME at most)")
+    ] = 60,
 ) -> None:
-    """A development token signed with the local secret (ONESTOP_AUTH_SECRET)."""
-    typer.echo(mint_token(subject, scope, service_areas=service_area or None))
+    """A client token signed with the configured secret (ONESTOP_AUTH_SECRET, from the environment or .env)."""
+    if "backoffice:write" in scope and not service_area:
+        raise typer.BadParameter("a back-office client's token must name its areas: add --service-area")
+    try:
+        settings = AuthSettings()
+    except ValidationError as exc:
+        typer.echo("cannot sign a token: " + "; ".join(setting_problems(exc, AuthSettings)), err=True)
+        raise typer.Exit(1) from None
+    try:
+        minted = mint_token(
+            subject, scope, service_areas=service_area or None, ttl=timedelta(minutes=minutes), settings=settings
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(minted)
+
+
+@app.command("open311-key")
+def open311_key(client: Annotated[str, typer.Argument(help="the reporting site, e.g. fixmystreet")]) -> None:
+    """A new API key for an Open311 client: add the line's `key:client` to INTAKE_OPEN311_API_KEYS (comma
+    separated) and restart intake; give the key to that site alone."""
+    if not client or any(mark in client for mark in ":,"):
+        raise typer.BadParameter("a client name without ':' or ','")
+    typer.echo(f"{secrets.token_urlsafe(32)}:{client}")
 
 
 if __name__ == "__main__":

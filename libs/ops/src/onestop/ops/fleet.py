@@ -40,11 +40,13 @@ def free_port() -> int:
 
 def environment(bootstrap: str, server_url: str, namespace: str, **settings: str) -> dict[str, str]:
     """This process's environment, pointed at the broker, the server and the namespace, with `settings`
-    (by their environment names) on top."""
+    (by their environment names) on top. Every service connects to `server_url` as it is given (the fleet
+    makes databases of its own), not as the role `make infra-up` made for it."""
     return {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATABASE_URL": server_url,
+        **{f"{service.upper()}_DATABASE_URL": server_url for service in SERVICES},
         "TOPIC_NAMESPACE": namespace,
         **settings,
     }

@@ -1,17 +1,21 @@
 """`make run`: the whole system on one machine, with demo data, and where to look.
 
-Starts, as separate supervised processes: the local trace viewer, the five services, the demo
-mail catcher, the demo back-office system and the demo traffic. Ctrl-C stops them all.
+Starts, as separate supervised processes: the local trace viewer, the five services, Mailpit (a mail
+catcher: the mail notify sends, on a web page), the demo back-office system and the demo traffic. Ctrl-C
+stops them all.
 """
 
 import importlib.util
 import os
 import sys
 
+from onestop.localinfra import mailpit
 from onestop.localinfra.supervisor import Program, supervise
 
 SERVICES = {"intake": 8001, "routing": 8002, "cases": 8003, "notify": 8004, "analytics": 8005}
 TRACE_VIEWER = "http://127.0.0.1:4318"
+MAIL_SMTP_PORT = 1025  # notify's default NOTIFY_SMTP_PORT
+MAIL_VIEWER_PORT = 8025
 
 
 def _module_exists(name: str) -> bool:
@@ -27,8 +31,9 @@ def programs() -> list[Program]:
     for service in SERVICES:
         if _module_exists(f"onestop.{service}.__main__"):
             found.append(Program(service, [python, "-m", f"onestop.{service}"]))
+    if mailpit.binary().exists():  # `make install` builds it
+        found.append(Program("mail", mailpit.command(MAIL_SMTP_PORT, MAIL_VIEWER_PORT)))
     demo = [
-        ("mail", "onestop.notify.mailcatcher"),
         ("back-office", "onestop.ops.demo.back_office"),
         ("traffic", "onestop.ops.demo.traffic"),
     ]
@@ -51,7 +56,7 @@ def banner(running: list[Program]) -> str:
     if "cases" in names:
         lines.append(f"  tracking   http://127.0.0.1:{SERVICES['cases']}/track/<reference>")
     if "mail" in names:
-        lines.append("  sent mail  http://127.0.0.1:1080")
+        lines.append(f"  sent mail  http://127.0.0.1:{MAIL_VIEWER_PORT}   (Mailpit)")
     lines.append(f"  traces     {TRACE_VIEWER}")
     lines.append("  operations `uv run onestop status`, `uv run onestop dlq list --group cases`")
     lines.append("Ctrl-C stops everything.")

@@ -6,6 +6,10 @@ them to their own cases. Tokens are signed with a shared secret (HS256) or, wher
 with an issuer's public key (RS256/ES256), so a council's identity provider can issue them through
 the OAuth2 client-credentials flow.
 
+There is no built-in secret: ONESTOP_AUTH_SECRET must be set (`make infra-up` makes one locally), and a
+token must say when it was issued and live no longer than ONESTOP_AUTH_MAX_TOKEN_LIFETIME, so a leaked
+token is not good for ever.
+
 Scopes used across onestop:
     contacts:write    submit contacts (channel front-ends, the mail room)
     feeds:write       telephony and reception feeds
@@ -27,20 +31,42 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "onestop-development-secret-change-me-in-production"
+from onestop.servicekit.settings import check_secret
+
 ISSUER = "onestop"
+MAX_SUBJECT_LENGTH = 120  # as long as an Actor's id in the events
+SECRET_SETTING = "ONESTOP_AUTH_SECRET"
+# HS256 wants a key at least as long as its hash (RFC 7518, 3.2).
+MINIMUM_SECRET_LENGTH = 32
 
 
 class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="ONESTOP_AUTH_", extra="ignore")
 
-    secret: str = DEVELOPMENT_SECRET
+    # Signs the tokens onestop mints, and verifies tokens unless a public key is set. Required: no default.
+    secret: str
     public_key: str = ""  # PEM; when set, tokens are verified with it instead of the secret
     algorithms: tuple[str, ...] = ("HS256",)
     issuer: str = ISSUER
     audience: str = "onestop"
+    # The longest a token may live (its `exp` less its `iat`); seconds, or ISO 8601 such as PT8H.
+    max_token_lifetime: timedelta = Field(default=timedelta(hours=8), gt=timedelta(0))
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_is_safe(cls, secret: str) -> str:
+        return check_signing_secret(secret)
+
+
+def check_signing_secret(secret: str) -> str:
+    """`secret` if it may sign tokens; ValueError naming ONESTOP_AUTH_SECRET if it is empty, published or short."""
+    check_secret(SECRET_SETTING, secret)
+    if len(secret) < MINIMUM_SECRET_LENGTH:
+        raise ValueError(f"{SECRET_SETTING} is too short; use at least {MINIMUM_SECRET_LENGTH} random characters")
+    return secret
 
 
 @dataclass(frozen=True)
@@ -50,9 +76,23 @@ class Principal:
     service_areas: frozenset[str] = field(default_factory=frozenset)
     kind: str = "client"  # client, agent, councillor, system
 
+    @property
+    def is_back_office(self) -> bool:
+        return "backoffice:write" in self.scopes or self.kind == "system"
+
+    @property
+    def areas_limit(self) -> frozenset[str] | None:
+        """The service areas whose cases the caller may see and act on; None for every area."""
+        if self.service_areas or self.is_back_office:
+            return self.service_areas
+        return None
+
     def may_act_on(self, service_area: str) -> bool:
-        """Back-office systems are limited to their own service areas; others are not."""
-        return not self.service_areas or service_area in self.service_areas
+        """A caller whose token names service areas acts on those only. Back-office systems always name
+        theirs (a back-office token without any acts on nothing); staff without areas are not limited."""
+        if self.service_areas:
+            return service_area in self.service_areas
+        return not self.is_back_office
 
 
 def mint_token(
@@ -66,6 +106,8 @@ def mint_token(
 ) -> str:
     """Issue a token signed with the shared secret: for tests, the demo and internal clients."""
     settings = settings or AuthSettings()
+    if ttl > settings.max_token_lifetime:
+        raise ValueError(f"a token may live at most {settings.max_token_lifetime} (ONESTOP_AUTH_MAX_TOKEN_LIFETIME)")
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": subject,
@@ -78,18 +120,20 @@ def mint_token(
     }
     if service_areas:
         claims["service_areas"] = service_areas
-    return jwt.encode(claims, settings.secret, algorithm="HS256")
+    # Settings made without validation (model_construct) must not sign with an empty or published secret either.
+    return jwt.encode(claims, check_signing_secret(settings.secret), algorithm="HS256")
 
 
 @functools.cache
-def _process_settings() -> AuthSettings:
-    """Read once per process: settings come from the environment at start-up, and every request needs them."""
+def process_auth_settings() -> AuthSettings:
+    """Read once per process: a service reads them as it starts (so a missing secret stops it there), and
+    every request needs them."""
     return AuthSettings()
 
 
 def verify_token(token: str, settings: AuthSettings | None = None) -> Principal:
-    settings = settings or _process_settings()
-    key = settings.public_key or settings.secret
+    settings = settings or process_auth_settings()
+    key = settings.public_key or check_signing_secret(settings.secret)
     try:
         claims = jwt.decode(
             token,
@@ -97,14 +141,21 @@ def verify_token(token: str, settings: AuthSettings | None = None) -> Principal:
             algorithms=list(settings.algorithms),
             audience=settings.audience,
             issuer=settings.issuer,
-            options={"require": ["exp", "sub"]},
+            options={"require": ["exp", "iat", "sub"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorised("the token has expired") from exc
     except jwt.PyJWTError as exc:
         raise _unauthorised(f"the token is not valid: {exc}") from exc
+    lifetime = timedelta(seconds=float(claims["exp"]) - float(claims["iat"]))
+    if lifetime > settings.max_token_lifetime:
+        raise _unauthorised(f"the token lives {lifetime}, longer than the {settings.max_token_lifetime} allowed")
+    subject = str(claims["sub"])
+    if not 0 < len(subject) <= MAX_SUBJECT_LENGTH or not subject.isprintable():
+        # The subject is recorded as who acted on a case: it must fit, and be text a person can read.
+        raise _unauthorised(f"the token's subject must be 1 to {MAX_SUBJECT_LENGTH} printable characters")
     return Principal(
-        subject=str(claims["sub"]),
+        subject=subject,
         scopes=frozenset(str(claims.get("scope", "")).split()),
         service_areas=frozenset(claims.get("service_areas", [])),
         kind=str(claims.get("kind", "client")),
@@ -131,6 +182,11 @@ def require(*scopes: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
         if credentials is None:
             raise _unauthorised("a bearer token is required")
         principal = verify_token(credentials.credentials)
+        if principal.is_back_office and not principal.service_areas:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail="a back-office token must name the service areas it may act on (its service_areas claim)",
+            )
         missing = [scope for scope in scopes if scope not in principal.scopes]
         if missing:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"missing scope: {' '.join(missing)}")

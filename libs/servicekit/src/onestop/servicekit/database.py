@@ -44,15 +44,22 @@ class MigrationChanged(RuntimeError):
 
 
 async def ensure_database(server_url: str, database: str) -> None:
-    """Create the database if it does not exist (CREATE DATABASE cannot run in a transaction)."""
+    """Create the database if it does not exist (CREATE DATABASE cannot run in a transaction).
+
+    A database that exists is only connected to: a service's own role may own its database, made for it
+    beforehand, without the right to create databases or to connect to any other."""
+    try:
+        existing = await asyncpg.connect(with_database(server_url, database))
+    except asyncpg.InvalidCatalogNameError:
+        pass  # no such database yet
+    else:
+        await existing.close()
+        return
     connection = await asyncpg.connect(server_url)
     try:
-        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
-        if not exists:
-            try:
-                await connection.execute(f'CREATE DATABASE "{database}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another instance won the race
+        await connection.execute(f'CREATE DATABASE "{database}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass  # another instance won the race
     finally:
         await connection.close()
 

@@ -123,6 +123,7 @@ class EventConsumer(Generic[R]):
         """Consume until `stop` is set. Raises only on a fault of the runtime itself (its supervisor
         restarts it); outages are waited out here."""
         consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group_id,
             client_id=f"onestop-{self.settings.service_name}",
             enable_auto_commit=False,
@@ -260,8 +261,15 @@ class EventConsumer(Generic[R]):
                 else:
                     await self._dead_letter(connection, delivery.record, reason)
                     outcomes.append((envelope.type, "dead_lettered"))
-            if self.before_commit is not None:
-                await self.before_commit(repos)  # e.g. write what the handlers buffered, one statement per kind
+            if self.before_commit is not None and not careful:
+                try:
+                    await self.before_commit(repos)  # e.g. write what the handlers buffered, one statement per kind
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as exc:
+                    # A row the database refuses (one event's data): find which event, one by one.
+                    log.info("%s: writing the batch failed (%s); handling it one by one", self.group_id, exc)
+                    raise _RetryBatch from exc
             if emitted:
                 await outbox.append(connection, emitted, self.settings.topic_namespace)
         for unit in callbacks:

@@ -7,6 +7,9 @@ KAFKA_SSL_CAFILE          the CA that signed the brokers' certificates (else the
 KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE   a client certificate, for brokers that ask for one
 
 Read from the environment, then `.env`, like every other setting, so one installation sets it once.
+A service signs in as itself: `<SERVICE>_KAFKA_SASL_USERNAME` and `<SERVICE>_KAFKA_SASL_PASSWORD`
+(INTAKE_KAFKA_SASL_USERNAME, ...) come before the KAFKA_ ones, so one `.env` can hold every service's
+credentials while the broker's ACLs give each only its own rights.
 """
 
 from typing import Any, Literal
@@ -28,10 +31,22 @@ class KafkaSecurity(BaseSettings):
     ssl_certfile: str = ""
     ssl_keyfile: str = ""
 
+    @classmethod
+    def of(cls, service: str = "") -> "KafkaSecurity":
+        """The settings `service` connects with: its own credentials when it has them, else the shared ones."""
+        if service:
+            own = _Credentials(_env_prefix=f"{service.upper()}_KAFKA_")
+            if own.sasl_username:
+                return cls(sasl_username=own.sasl_username, sasl_password=own.sasl_password)
+        return cls()
+
     @model_validator(mode="after")
     def _credentials_with_sasl(self) -> "KafkaSecurity":
         if self.uses_sasl and not self.sasl_username:
-            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_USERNAME")
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_USERNAME"
+                " (or the service's own, e.g. INTAKE_KAFKA_SASL_USERNAME)"
+            )
         return self
 
     @property
@@ -73,6 +88,25 @@ class KafkaSecurity(BaseSettings):
         return kind[self.sasl_mechanism](self.sasl_username, password, ssl_context=context, use_ssl=self.uses_ssl)
 
 
+class _Credentials(BaseSettings):
+    """One service's own SASL credentials, under its prefix."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+
+
+# The service this process runs, whose credentials its Kafka clients sign in with; empty for tools.
+_service = ""
+
+
+def use_credentials_of(service: str) -> None:
+    """From now on, every Kafka client of this process signs in as `service` (when it has credentials)."""
+    global _service
+    _service = service
+
+
 def kafka_options() -> dict[str, Any]:
     """The connection options every aiokafka client in onestop is built with."""
-    return KafkaSecurity().client_options()
+    return KafkaSecurity.of(_service).client_options()

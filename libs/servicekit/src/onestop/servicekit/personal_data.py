@@ -6,8 +6,9 @@ a database. Erasing a customer writes a tombstone for their key; every service d
 memory at once and Kafka's compaction removes it from disk, after which every event that ever carried
 their personal data, in every topic and replica, holds only ciphertext nobody can open.
 
-Publishing seals (`seal_envelope`), consuming opens (`open_envelope`); both are no-ops until a keyring
-is installed, which services do at start-up when PERSONAL_DATA_KEK is set.
+Publishing seals (`seal_envelope`), consuming opens (`open_envelope`) with the keyring every service
+installs at start-up; a service does not start without PERSONAL_DATA_KEK, and sealing refuses (rather
+than publish personal data in the clear) when no keyring is installed.
 """
 
 import asyncio
@@ -24,11 +25,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from onestop.contracts import EventEnvelope
-from onestop.contracts.personal_data import map_personal, open_with, personal_subjects, seal_with
+from onestop.contracts.personal_data import map_personal, open_with, personal_subjects, seal_with, sealed_subjects
 from onestop.contracts.topics import CUSTOMER_KEYS
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import open_from_beginning
-from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.settings import ServiceSettings, check_personal_data_kek
 from onestop.servicekit.supervision import Supervised
 from onestop.servicekit.topics_admin import ensure_topics
 
@@ -47,14 +48,26 @@ def new_kek() -> str:
 
 
 class CustomerKeyring:
-    """Every customer's data key, read from the compacted key topic and kept up to date."""
+    """Every customer's data key, read from the compacted key topic and kept up to date.
+
+    One key per customer everywhere: the first key the topic holds for a customer is theirs for good, and
+    a tombstone ends it for good. A keyring that makes a key uses it only once it has read the topic back
+    up to its own write, so two services that make a key for the same new customer at once both end up
+    sealing under the one written first. Compaction keeps only a customer's last record, so a keyring that
+    reads a later record than the one that counts (a losing key, a key after a tombstone) writes the one
+    that counts again.
+    """
 
     def __init__(self, bootstrap: str, kek: str, namespace: str = "") -> None:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.topic = CUSTOMER_KEYS.qualified(namespace)
-        self._kek = AESGCM(base64.b64decode(kek))
+        self._kek = AESGCM(base64.b64decode(check_personal_data_kek(kek)))
         self._keys: dict[UUID, bytes] = {}
+        self._adopted: dict[UUID, bytes | None] = {}  # the record that counts: a wrapped key, or a tombstone
+        self._stale: set[UUID] = set()  # customers whose last record read is not the one that counts
+        self._repairing: set[UUID] = set()
+        self._making: dict[UUID, asyncio.Task[None]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._partitions: list[TopicPartition] = []
@@ -98,6 +111,7 @@ class CustomerKeyring:
                 async with self._progress:
                     self._positions = positions
                     self._progress.notify_all()
+                await self._repair()
         finally:
             self._consumer = None
             await consumer.stop()
@@ -110,12 +124,34 @@ class CustomerKeyring:
             log.error("skipping a record on the customer key topic whose key is not a customer id")
             return
         if value is None:
-            self._keys[customer_id] = _ERASED
-            return
-        try:
-            self._keys[customer_id] = self._kek.decrypt(value[:12], value[12:], key)
-        except (InvalidTag, ValueError):
-            log.error("a customer key could not be unwrapped with this key-encryption key; ignoring it")
+            self._keys[customer_id], self._adopted[customer_id] = _ERASED, None  # erased for good
+        else:
+            try:
+                data_key = self._kek.decrypt(value[:12], value[12:], key)
+            except (InvalidTag, ValueError):
+                log.error("a customer key could not be unwrapped with this key-encryption key; ignoring it")
+                return
+            if customer_id not in self._keys:
+                self._keys[customer_id], self._adopted[customer_id] = data_key, value  # the first key is theirs
+        if value == self._adopted[customer_id]:
+            self._stale.discard(customer_id)
+            self._repairing.discard(customer_id)
+        else:
+            self._stale.add(customer_id)
+
+    async def _repair(self) -> None:
+        """Write again the record that counts for each customer whose last record is another one, so that
+        compaction, which keeps only the last, keeps it. Best effort: every keyring that sees it tries, and one
+        that may only read the key topic (analytics) leaves it to the others."""
+        for customer_id in self._stale - self._repairing:
+            self._repairing.add(customer_id)
+            assert self._producer is not None
+            try:
+                await self._producer.send_and_wait(
+                    self.topic, key=str(customer_id).encode(), value=self._adopted[customer_id]
+                )
+            except KafkaError as exc:
+                log.warning("could not write a customer's key again (%s); another service will", type(exc).__name__)
 
     async def catch_up(self, within: float = 30) -> None:
         """Wait until everything on the key topic when called has been read."""
@@ -123,30 +159,48 @@ class CustomerKeyring:
             while (consumer := self._consumer) is None:  # the follower is (re)starting
                 await asyncio.sleep(0.05)
             ends = await consumer.end_offsets(self._partitions)
+            await self._read_to(ends)
 
-            def caught_up() -> bool:
-                return all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
+    async def _read_to(self, ends: dict[TopicPartition, int]) -> None:
+        def caught_up() -> bool:
+            return all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
 
-            async with self._progress:
-                await self._progress.wait_for(caught_up)
+        async with self._progress:
+            await self._progress.wait_for(caught_up)
 
     def is_erased(self, customer_id: UUID) -> bool:
         return self._keys.get(customer_id) == _ERASED
 
+    def knows(self, customer_id: UUID) -> bool:
+        """Has the customer ever had a key (still held, or erased)?"""
+        return customer_id in self._keys
+
     async def key_for_sealing(self, customer_id: UUID) -> bytes | None:
-        """The customer's key, created and made durable first if they have none; None once erased."""
+        """The customer's key, made and made durable first if they have none; None once erased."""
         if customer_id not in self._keys:
             await self.catch_up()
-        key = self._keys.get(customer_id)
-        if key is None:
-            key = AESGCM.generate_key(bit_length=256)
-            nonce = os.urandom(12)
-            wrapped = nonce + self._kek.encrypt(nonce, key, str(customer_id).encode())
-            assert self._producer is not None
-            await self._producer.send_and_wait(self.topic, key=str(customer_id).encode(), value=wrapped)
-            self._keys.setdefault(customer_id, key)
-            key = self._keys[customer_id]
+        if customer_id not in self._keys:
+            making = self._making.get(customer_id)
+            if making is None:  # one key made at a time per customer in this process
+                making = asyncio.create_task(self._make_key(customer_id))
+                self._making[customer_id] = making
+                making.add_done_callback(lambda _: self._making.pop(customer_id, None))
+            await asyncio.shield(making)
+        key = self._keys[customer_id]
         return None if key == _ERASED else key
+
+    async def _make_key(self, customer_id: UUID, within: float = 30) -> None:
+        """Write a new key for the customer, then read the topic back to it: whichever key was written
+        first (ours, or another service's made at the same moment) is the one every keyring uses."""
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        wrapped = nonce + self._kek.encrypt(nonce, key, str(customer_id).encode())
+        assert self._producer is not None
+        written = await self._producer.send_and_wait(self.topic, key=str(customer_id).encode(), value=wrapped)
+        async with asyncio.timeout(within):
+            await self._read_to({TopicPartition(written.topic, written.partition): written.offset + 1})
+        if customer_id not in self._keys:
+            raise PersonalDataKeyPending(f"the key written for {customer_id} was not read back")
 
     async def key_for_opening(self, customer_id: UUID, within: float = 10) -> bytes | None:
         """The customer's key; None once erased. A key is written before anything sealed under it is
@@ -164,7 +218,7 @@ class CustomerKeyring:
         """Destroy the customer's key: a tombstone on the compacted topic, and gone from memory now."""
         assert self._producer is not None
         await self._producer.send_and_wait(self.topic, key=str(customer_id).encode(), value=None)
-        self._keys[customer_id] = _ERASED
+        self._keys[customer_id], self._adopted[customer_id] = _ERASED, None
 
     @staticmethod
     def seal(key: bytes, customer_id: UUID, plaintext: bytes) -> str:
@@ -195,12 +249,15 @@ def install_keyring(keyring: CustomerKeyring | None) -> None:
     _keyring = keyring
 
 
+class PersonalDataUnprotected(RuntimeError):
+    """An event with personal data was about to be published with no way to seal it: a fault in the code
+    that publishes it, never to be worked around by publishing it in the clear."""
+
+
 @contextlib.asynccontextmanager
-async def personal_data_protection(settings: ServiceSettings) -> AsyncIterator[CustomerKeyring | None]:
-    """For a service's lifespan: seal and open personal data while it runs, if a KEK is configured."""
-    if not settings.personal_data_kek:
-        yield None
-        return
+async def personal_data_protection(settings: ServiceSettings) -> AsyncIterator[CustomerKeyring]:
+    """For a service's lifespan: seal and open personal data while it runs. A service cannot run without
+    the key-encryption key (ValueError naming PERSONAL_DATA_KEK, before anything starts)."""
     keyring = CustomerKeyring(settings.kafka_bootstrap_servers, settings.personal_data_kek, settings.topic_namespace)
     await keyring.start()
     install_keyring(keyring)
@@ -212,14 +269,19 @@ async def personal_data_protection(settings: ServiceSettings) -> AsyncIterator[C
 
 
 async def seal_envelope(envelope: EventEnvelope) -> EventEnvelope:
-    """Move every customer's personal data in the event into `sealed`, under their own key."""
-    keyring = _keyring
-    if keyring is None:
-        return envelope
+    """Move every subject's personal data in the event into `sealed`, under their own key.
+
+    PersonalDataUnprotected when the event has personal data and no keyring is installed, or personal data
+    that names no subject: nothing personal is ever published in the clear."""
     subjects = personal_subjects(envelope.data)
     if not subjects:
         return envelope
-    keys = {subject: await keyring.key_for_sealing(subject) for subject in subjects}
+    if None in subjects:
+        raise PersonalDataUnprotected(f"{envelope.type} carries personal data that names no data subject")
+    keyring = _keyring
+    if keyring is None:
+        raise PersonalDataUnprotected(f"{envelope.type} carries personal data and no customer keyring is running")
+    keys = {subject: await keyring.key_for_sealing(subject) for subject in subjects if subject is not None}
 
     def seal(subject: UUID, plaintext: bytes) -> str | None:
         key = keys.get(subject)
@@ -233,18 +295,10 @@ async def open_envelope(envelope: EventEnvelope) -> EventEnvelope:
     keyring = _keyring
     if keyring is None:
         return envelope
-    sealed_subjects: set[UUID] = set()
-
-    def collect(value_object):  # type: ignore[no-untyped-def]
-        subject = value_object.personal_subject()
-        if subject is not None and getattr(value_object, "sealed", None):
-            sealed_subjects.add(subject)
-        return value_object
-
-    map_personal(envelope.data, collect)
-    if not sealed_subjects:
+    subjects = sealed_subjects(envelope.data)
+    if not subjects:
         return envelope
-    keys = {subject: await keyring.key_for_opening(subject) for subject in sealed_subjects}
+    keys = {subject: await keyring.key_for_opening(subject) for subject in subjects}
 
     def open_(subject: UUID, sealed: str) -> bytes | None:
         key = keys.get(subject)

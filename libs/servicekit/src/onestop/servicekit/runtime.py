@@ -18,18 +18,23 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import asyncpg
-from fastapi import APIRouter, FastAPI
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI
 
 from onestop.contracts import topics
 from onestop.contracts.events.base import Event
 from onestop.contracts.topics import Topic
+from onestop.servicekit.auth import process_auth_settings
 from onestop.servicekit.consumer_lag import BrokerLag, ConsumerLagGauge
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, MigrationSource, open_service_database
 from onestop.servicekit.event_consumer import EventConsumer, Handler
 from onestop.servicekit.health import Check, health_router
+from onestop.servicekit.inputs import MAX_BODY_BYTES, handle_bad_input, plain_parameters
+from onestop.servicekit.kafka_security import use_credentials_of
 from onestop.servicekit.messaging import dead_letter_topic_of
 from onestop.servicekit.outbox import OutboxRelay
 from onestop.servicekit.personal_data import CustomerKeyring, personal_data_protection
+from onestop.servicekit.ratelimit import process_trusted_proxies
 from onestop.servicekit.settings import ServiceSettings
 from onestop.servicekit.supervision import Supervised, Work
 from onestop.servicekit.telemetry import instrument_fastapi, setup_telemetry
@@ -113,6 +118,7 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def service_runtime(settings: ServiceSettings, migrations: MigrationSource) -> AsyncIterator[Runtime]:
+    use_credentials_of(settings.service_name)  # the broker's ACLs give each service only its own rights
     async with personal_data_protection(settings) as keyring:
         pool = await open_service_database(
             settings.database_url, settings.database_name, [SERVICEKIT_MIGRATIONS, migrations]
@@ -148,6 +154,7 @@ def service_app(
 ) -> FastAPI:
     """The one way to build a service: its FastAPI app, whose lifespan opens the runtime, lets `start`
     register the service's consumers and clocks (and put its use cases on `app.state`), then runs them."""
+    process_auth_settings()  # every request needs them: a missing secret stops the service now, not then
     setup_telemetry(settings)
 
     @contextlib.asynccontextmanager
@@ -158,9 +165,25 @@ def service_app(
             runtime.start()
             yield
 
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    # Bodies past the limit get 413 before they are parsed: by Content-Length up front, or by counting a
+    # chunked body as it arrives. Routes that take uploads set a larger `max_body_size` of their own.
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+        dependencies=[Depends(plain_parameters)],
+    )
+    handle_bad_input(app)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(settings.service_name, lambda: app.state.runtime.health_checks()))
     instrument_fastapi(app)
     return app
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run a service's app under uvicorn. uvicorn believes `X-Forwarded-For` and `X-Forwarded-Proto` only from
+    the trusted proxies the rate limits trust (none by default), rather than from any local address."""
+    uvicorn.run(app, host=host, port=port, log_config=None, forwarded_allow_ips=process_trusted_proxies().listed)

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
-from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
+from aiokafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError  # type: ignore[import-untyped]
 
 from onestop.contracts.topics import ALL_TOPICS, Topic
 from onestop.servicekit.kafka_security import kafka_options
@@ -30,11 +30,17 @@ async def ensure_topics(bootstrap: str, namespace: str = "", topics: Iterable[To
             if name not in existing
         ]
         if missing:
+            refused: set[str] = set()
             try:
-                await admin.create_topics(missing)
+                response = await admin.create_topics(missing)
+                # Under ACLs a service sees only the topics it uses and may create none: whoever provisioned
+                # the installation made them, and the others are none of its business.
+                refused = {
+                    name for name, code, *_ in response.topic_errors if code == TopicAuthorizationFailedError.errno
+                }
             except TopicAlreadyExistsError:
                 pass  # another service created them first
-            await _wait_for_leaders(admin, [t.name for t in missing])
+            await _wait_for_leaders(admin, [t.name for t in missing if t.name not in refused])
         return list(wanted)
     finally:
         await admin.close()

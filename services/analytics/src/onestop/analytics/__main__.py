@@ -2,10 +2,10 @@
 
 import sys
 
-import uvicorn
-
 from onestop.analytics.app import create_app
 from onestop.analytics.settings import AnalyticsSettings
+from onestop.servicekit.runtime import serve
+from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
@@ -14,10 +14,8 @@ def main() -> None:
 
         rebuild()
         return
-    settings = AnalyticsSettings()
-    uvicorn.run(
-        create_app(settings), host=settings.analytics_http_host, port=settings.analytics_http_port, log_config=None
-    )
+    settings = read_settings(AnalyticsSettings)
+    serve(create_app(settings), settings.analytics_http_host, settings.analytics_http_port)
 
 
 if __name__ == "__main__":

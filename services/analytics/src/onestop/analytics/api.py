@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -10,8 +10,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 
 from onestop.analytics.adapters.measures import Filter, Measures
-from onestop.analytics.web.dashboard import render_dashboard, render_drilldown
+from onestop.analytics.domain.periods import NotAPeriod, council_days, council_month, this_month
+from onestop.analytics.web.dashboard import render_dashboard, render_definitions, render_drilldown
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.inputs import Day
 from onestop.servicekit.ratelimit import rate_limit
 
 router = APIRouter()
@@ -33,30 +35,26 @@ MEASURE_NAMES = (
 
 
 def period_filter(
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="A calendar month, e.g. 2026-03")] = None,
-    start: date | None = None,
-    end: date | None = None,
+    request: Request,
+    month: Annotated[
+        str | None, Query(pattern=r"^20\d{2}-\d{2}$", description="A calendar month from 2000 on, e.g. 2026-03")
+    ] = None,
+    start: Day | None = None,
+    end: Day | None = None,
     service_area: str | None = None,
     channel: str | None = None,
 ) -> Filter:
-    if month:
-        year, number = (int(part) for part in month.split("-"))
-        if not 1 <= number <= 12:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "month must be between 01 and 12")
-        first = datetime(year, number, 1, tzinfo=UTC)
-        following = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
-        return Filter(first, following, service_area or None, channel or None)
-    if start is None or end is None:
-        today = datetime.now(UTC)
-        return period_filter(month=f"{today:%Y-%m}", service_area=service_area, channel=channel)
-    if end <= start:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "end must be after start")
-    return Filter(
-        datetime.combine(start, datetime.min.time(), UTC),
-        datetime.combine(end, datetime.min.time(), UTC),
-        service_area or None,
-        channel or None,
-    )
+    """A month, or days from `start` to `end` (exclusive), on the council's clock (COUNCIL_TIMEZONE);
+    this month when neither is given."""
+    zone = request.app.state.settings.council_zone
+    try:
+        if month or start is None or end is None:
+            first, following = council_month(month or this_month(datetime.now(UTC), zone), zone)
+        else:
+            first, following = council_days(start, end, zone)
+    except NotAPeriod as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    return Filter(first, following, service_area or None, channel or None, zone)
 
 
 Period = Annotated[Filter, Depends(period_filter)]
@@ -111,6 +109,16 @@ async def ni14_contacts(request: Request, period: Period, _: Analyst, category: 
 )
 async def dashboard(request: Request, period: Period) -> str:
     return render_dashboard(await figures(request, period), period)
+
+
+@router.get(
+    "/definitions",
+    response_class=HTMLResponse,
+    summary="What each measure counts: the published definitions (MEASURES.md) the dashboard links to",
+    dependencies=[Depends(rate_limit(per_minute=120))],
+)
+async def definitions() -> str:
+    return render_definitions()
 
 
 @router.get(

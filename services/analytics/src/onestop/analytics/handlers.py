@@ -76,6 +76,7 @@ async def on_contact_assessed(event: ContactAssessed, uow: Facts) -> None:
             event.assessed_at,
             event.channel.value,
             event.service_area,
+            event.service_code,
             event.avoidable,
             event.category.value if event.category else None,
             event.explanation,

@@ -1,8 +1,12 @@
 """The analytics service's settings; shared ones come from ServiceSettings."""
 
-from pydantic import BaseModel, Field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from onestop.servicekit.settings import ServiceSettings
+from pydantic import BaseModel, Field, field_validator
+
+from onestop.servicekit.settings import ServiceSettings, database_url_of
+
+COUNCIL_TIMEZONE = "Europe/London"
 
 
 class Targets(BaseModel):
@@ -19,7 +23,24 @@ class Targets(BaseModel):
 
 class AnalyticsSettings(ServiceSettings):
     service_name: str = "analytics"
+    database_url: str = database_url_of("analytics")
     analytics_http_host: str = "127.0.0.1"
     analytics_http_port: int = 8005
     analytics_batch_size: int = Field(default=1000, ge=1)
     analytics_targets: Targets = Targets()
+    # The council's clock: months and days are counted in it, not in UTC (a web form sent at 00:30 BST on
+    # 1 August belongs to August). An IANA zone name.
+    council_timezone: str = COUNCIL_TIMEZONE
+
+    @field_validator("council_timezone")
+    @classmethod
+    def _a_known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"COUNCIL_TIMEZONE {name!r} is not a time zone name such as Europe/London") from exc
+        return name
+
+    @property
+    def council_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.council_timezone)

@@ -2,10 +2,10 @@
 
 import sys
 
-import uvicorn
-
 from onestop.cases.app import create_app
 from onestop.cases.settings import CasesSettings
+from onestop.servicekit.runtime import serve
+from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
@@ -14,8 +14,8 @@ def main() -> None:
 
         rebuild()
         return
-    settings = CasesSettings()
-    uvicorn.run(create_app(settings), host=settings.cases_http_host, port=settings.cases_http_port, log_config=None)
+    settings = read_settings(CasesSettings)
+    serve(create_app(settings), settings.cases_http_host, settings.cases_http_port)
 
 
 if __name__ == "__main__":

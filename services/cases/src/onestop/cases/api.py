@@ -1,5 +1,9 @@
 """The cases HTTP API for staff and the public: work lists, the case, the single customer view, public
-tracking, and case workers' commands (back-office systems have theirs in `back_office_api`)."""
+tracking, and case workers' commands (back-office systems have theirs in `back_office_api`).
+
+A caller limited to service areas reads, lists and acts on the cases of those areas only; a case of another
+area answers 404, as if it did not exist, so that its existence is not given away.
+"""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,6 +18,7 @@ from onestop.cases.commands import CaseCommands
 from onestop.cases.domain.case import CaseRuleBroken
 from onestop.contracts.events.common import Actor
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.inputs import CleanLine, CleanText, Page
 from onestop.servicekit.ratelimit import rate_limit
 
 router = APIRouter()
@@ -41,28 +46,28 @@ class Command(BaseModel):
 
 
 class NoteCommand(Command):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: CleanText = Field(min_length=1, max_length=10_000)
     internal: bool = True
 
 
 class AssignCommand(Command):
-    team: str = Field(min_length=1, max_length=120)
-    owner: str | None = Field(default=None, max_length=120)
-    reason: str = Field(default="", max_length=500)
+    team: CleanLine = Field(min_length=1, max_length=120)
+    owner: CleanLine | None = Field(default=None, max_length=120)
+    reason: CleanText = Field(default="", max_length=500)
     rerouted: bool = Field(default=False, description="The case had been routed to the wrong place")
 
 
 class ResolveCommand(Command):
-    outcome: str = Field(min_length=1, max_length=2000)
+    outcome: CleanText = Field(min_length=1, max_length=2000)
 
 
 class DeclineCommand(Command):
-    reason: str = Field(min_length=1, max_length=2000)
-    policy_reference: str | None = Field(default=None, max_length=200)
+    reason: CleanText = Field(min_length=1, max_length=2000)
+    policy_reference: CleanLine | None = Field(default=None, max_length=200)
 
 
 class ReopenCommand(Command):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: CleanText = Field(min_length=1, max_length=2000)
 
 
 def actor(principal: Principal) -> Actor:
@@ -71,18 +76,26 @@ def actor(principal: Principal) -> Actor:
     )
 
 
-async def case_summary(views: CaseViews, case_id: UUID) -> dict[str, Any]:
+async def case_summary(views: CaseViews, caller: Principal, case_id: UUID) -> dict[str, Any]:
+    """The case, if it exists and is in the caller's areas; 404 alike for both, so nothing is given away."""
     summary = await views.summary(case_id)
-    if summary is None:
+    areas = caller.areas_limit
+    if summary is None or (areas is not None and summary["service_area"] not in areas):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
     return summary
 
 
 async def run_command(
-    commands: CaseCommands, views: CaseViews, case_id: UUID, decide: Decision, command_id: UUID | None = None
+    commands: CaseCommands,
+    views: CaseViews,
+    caller: Principal,
+    case_id: UUID,
+    decide: Decision,
+    command_id: UUID | None = None,
 ) -> Outcome:
-    """Apply a command to an existing case: the case afterwards and the events it made, or why not."""
-    await case_summary(views, case_id)
+    """Apply a command to an existing case of the caller's areas: the case afterwards and the events it
+    made, or why not. (A case never changes service area, so the check before the command holds after.)"""
+    await case_summary(views, caller, case_id)
     try:
         stored = await commands.execute(case_id, decide, command_id=command_id, attempts=1)
     except CaseRuleBroken as exc:
@@ -92,7 +105,7 @@ async def run_command(
             status.HTTP_409_CONFLICT, "the case changed while you were acting on it; try again"
         ) from exc
     events = [{"id": e.id, "type": e.type, "time": e.time} for e in stored]
-    return {"case": await case_summary(views, case_id), "events": events}
+    return {"case": await case_summary(views, caller, case_id), "events": events}
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -101,33 +114,38 @@ async def run_command(
 @router.get("/cases", summary="Cases, filtered and paginated")
 async def list_cases(
     views: Views,
-    _: Reader,
+    caller: Reader,
+    page: Page,
     service_area: str | None = None,
     team: str | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     open_only: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     total, items = await views.cases(
-        service_area=service_area, team=team, status=status_, open_only=open_only, limit=limit, offset=offset
+        within_areas=caller.areas_limit,
+        service_area=service_area,
+        team=team,
+        status=status_,
+        open_only=open_only,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
 
 
 @router.get("/cases/{case_id}", summary="One case with its history")
-async def get_case(case_id: UUID, views: Views, _: Reader) -> dict[str, Any]:
-    summary = await case_summary(views, case_id)
+async def get_case(case_id: UUID, views: Views, caller: Reader) -> dict[str, Any]:
+    summary = await case_summary(views, caller, case_id)
     return {"case": summary, "history": await views.history(case_id)}
 
 
 @router.get("/worklists", summary="Open cases by service area and team, in age bands")
 async def worklists(
-    commands: Commands, views: Views, _: Reader, service_area: str | None = None, team: str | None = None
+    commands: Commands, views: Views, caller: Reader, service_area: str | None = None, team: str | None = None
 ) -> dict[str, Any]:
     now = commands.clock()
     bands: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in AGE_BANDS}
-    for case in await views.open_cases(service_area=service_area, team=team):
+    for case in await views.open_cases(within_areas=caller.areas_limit, service_area=service_area, team=team):
         age = max(0, (now - case["raised_at"]).days)
         label = next(label for label, low, high in AGE_BANDS if low <= age <= high)
         overdue = bool(case["sla_due_at"] and now > case["sla_due_at"])
@@ -136,8 +154,8 @@ async def worklists(
 
 
 @router.get("/customers/{customer_id}", summary="The single customer view: every contact and case")
-async def customer_view(customer_id: UUID, views: Views, _: Reader) -> dict[str, Any]:
-    records, contacts, customer_cases = await views.customer(customer_id)
+async def customer_view(customer_id: UUID, views: Views, caller: Reader) -> dict[str, Any]:
+    records, contacts, customer_cases = await views.customer(customer_id, within_areas=caller.areas_limit)
     if not contacts and not customer_cases:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"nothing is held about customer {customer_id}")
     return {"customer_id": customer_id, "records": records, "contacts": contacts, "cases": customer_cases}
@@ -162,16 +180,22 @@ async def track(reference: str, views: Views) -> dict[str, Any]:
 async def add_note(case_id: UUID, body: NoteCommand, commands: Commands, views: Views, caller: Writer) -> Outcome:
     now = commands.clock()
     return await run_command(
-        commands, views, case_id, lambda c: c.add_note(body.text, actor(caller), now, body.internal), body.command_id
+        commands,
+        views,
+        caller,
+        case_id,
+        lambda c: c.add_note(body.text, actor(caller), now, body.internal),
+        body.command_id,
     )
 
 
 @router.post("/cases/{case_id}/assign", summary="Assign to a team or person")
-async def assign(case_id: UUID, body: AssignCommand, commands: Commands, views: Views, _: Writer) -> Outcome:
+async def assign(case_id: UUID, body: AssignCommand, commands: Commands, views: Views, caller: Writer) -> Outcome:
     now = commands.clock()
     return await run_command(
         commands,
         views,
+        caller,
         case_id,
         lambda c: c.reassign(body.team, now, body.owner, body.reason, body.rerouted),
         body.command_id,
@@ -182,7 +206,7 @@ async def assign(case_id: UUID, body: AssignCommand, commands: Commands, views: 
 async def resolve(case_id: UUID, body: ResolveCommand, commands: Commands, views: Views, caller: Writer) -> Outcome:
     now = commands.clock()
     return await run_command(
-        commands, views, case_id, lambda c: c.resolve(body.outcome, actor(caller), now), body.command_id
+        commands, views, caller, case_id, lambda c: c.resolve(body.outcome, actor(caller), now), body.command_id
     )
 
 
@@ -192,6 +216,7 @@ async def decline(case_id: UUID, body: DeclineCommand, commands: Commands, views
     return await run_command(
         commands,
         views,
+        caller,
         case_id,
         lambda c: c.decline(body.reason, actor(caller), now, body.policy_reference),
         body.command_id,
@@ -199,31 +224,37 @@ async def decline(case_id: UUID, body: DeclineCommand, commands: Commands, views
 
 
 @router.post("/cases/{case_id}/close", summary="Close as withdrawn")
-async def close(case_id: UUID, body: Command, commands: Commands, views: Views, _: Writer) -> Outcome:
+async def close(case_id: UUID, body: Command, commands: Commands, views: Views, caller: Writer) -> Outcome:
     now = commands.clock()
-    return await run_command(commands, views, case_id, lambda c: c.withdraw(now), body.command_id)
+    return await run_command(commands, views, caller, case_id, lambda c: c.withdraw(now), body.command_id)
 
 
 @router.post("/cases/{case_id}/reopen", summary="Reopen within the reopening window")
 async def reopen(case_id: UUID, body: ReopenCommand, commands: Commands, views: Views, caller: Writer) -> Outcome:
     now, window = commands.clock(), commands.reopen_window
     return await run_command(
-        commands, views, case_id, lambda c: c.reopen(body.reason, actor(caller), now, window), body.command_id
+        commands,
+        views,
+        caller,
+        case_id,
+        lambda c: c.reopen(body.reason, actor(caller), now, window),
+        body.command_id,
     )
 
 
 @router.post("/cases/{case_id}/complaint/escalate", summary="Escalate a complaint to its next stage")
-async def escalate_complaint(case_id: UUID, body: Command, commands: Commands, views: Views, _: Writer) -> Outcome:
+async def escalate_complaint(case_id: UUID, body: Command, commands: Commands, views: Views, caller: Writer) -> Outcome:
     now = commands.clock()
     return await run_command(
         commands,
         views,
+        caller,
         case_id,
         lambda c: c.escalate_complaint(now, commands.calendar, commands.complaints),
         body.command_id,
     )
 
 
-@router.post("/admin/escalations/sweep", summary="Check every open case for due escalations now")
-async def sweep(commands: Commands, _: Writer) -> dict[str, int]:
-    return {"escalated": await commands.sweep_escalations()}
+@router.post("/admin/escalations/sweep", summary="Check every open case of the caller's areas for due escalations now")
+async def sweep(commands: Commands, caller: Writer) -> dict[str, int]:
+    return {"escalated": await commands.sweep_escalations(within_areas=caller.areas_limit)}

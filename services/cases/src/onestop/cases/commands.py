@@ -4,16 +4,17 @@ A command sent with a `command_id` is applied once (the command log). Two writer
 both win (the event store's versions): the loser reloads and decides again, up to `attempts` times.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from onestop.cases.adapters.event_store import ConcurrencyConflict
 from onestop.cases.adapters.repositories import CaseRepositories
 from onestop.cases.changes import Decision, change_case
-from onestop.cases.domain.case import ComplaintPolicy
+from onestop.cases.domain.case import Case, ComplaintPolicy
 from onestop.cases.domain.sla import WorkingCalendar
 from onestop.contracts import EventEnvelope
+from onestop.contracts.events.base import Event
 from onestop.servicekit.unit_of_work import UnitsOfWork
 
 
@@ -56,13 +57,19 @@ class CaseCommands:
                     raise
         raise ValueError(f"attempts must be at least 1, not {attempts}")
 
-    async def sweep_escalations(self) -> int:
-        """Escalate every open case that has reached 30 or 60 days or passed its due time; once each.
-        Returns how many escalations were made."""
+    async def sweep_escalations(self, within_areas: Collection[str] | None = None) -> int:
+        """Escalate every open case (of `within_areas`, if given) that has reached 30 or 60 days or passed
+        its due time; once each. Returns how many escalations were made."""
         now = self.clock()
+
+        def escalations_due(case: Case) -> list[Event]:
+            if within_areas is not None and case.service_area not in within_areas:
+                return []
+            return case.escalations_due(now)
+
         async with self.units.begin() as uow:
             due = await uow.repos.cases.due_for_escalation(now)
         escalated = 0
         for case_id in due:
-            escalated += len(await self.execute(case_id, lambda case: case.escalations_due(now)))
+            escalated += len(await self.execute(case_id, escalations_due))
         return escalated

@@ -44,7 +44,7 @@ async def on_need_routed(
             return []  # the same decision delivered again: the case is already raised
         events = Case.raise_from(decision, calendar)
         raised = Case.from_history(decision.case_id, events)
-        return events + raised.start_complaint(decision.routed_at, calendar, complaints)
+        return events + raised.start_complaint(decision.received_at, calendar, complaints)
 
     await _change(uow, decision, decision.case_id, raise_case)
 
@@ -77,22 +77,40 @@ async def on_contact_assessed(assessment: ContactAssessed, uow: UnitOfWork[CaseR
 
 # --- from back-office systems ------------------------------------------------------------------------
 
+BackOfficeReport = HandOffAccepted | HandOffRejected | ProgressReported | WorkCompleted
+
+
+def _within_its_areas(report: BackOfficeReport, decide: Decision) -> Decision:
+    """A system reports only on cases of the service areas it says it serves: a report about a case of
+    another area, or from a system that names no area, is dead-lettered with the reason."""
+
+    def fenced(case: Case) -> list[Event]:
+        if case.exists and case.service_area not in report.service_areas:
+            serves = ", ".join(report.service_areas) or "no stated service area"
+            raise UnprocessableEvent(
+                f"{report.type} for case {report.case_id}: {report.system} serves {serves}, not {case.service_area}"
+            )
+        return decide(case)
+
+    return fenced
+
 
 async def on_hand_off_accepted(report: HandOffAccepted, uow: UnitOfWork[CaseRepositories]) -> None:
-    await _change(uow, report, report.case_id, lambda case: case.accept(report))
+    await _change(uow, report, report.case_id, _within_its_areas(report, lambda case: case.accept(report)))
 
 
 async def on_progress_reported(report: ProgressReported, uow: UnitOfWork[CaseRepositories]) -> None:
-    await _change(uow, report, report.case_id, lambda case: case.progress_from(report))
+    await _change(uow, report, report.case_id, _within_its_areas(report, lambda case: case.progress_from(report)))
 
 
 async def on_work_completed(report: WorkCompleted, uow: UnitOfWork[CaseRepositories]) -> None:
-    await _change(uow, report, report.case_id, lambda case: case.complete(report))
+    await _change(uow, report, report.case_id, _within_its_areas(report, lambda case: case.complete(report)))
 
 
 async def on_hand_off_rejected(report: HandOffRejected, uow: UnitOfWork[CaseRepositories], *, triage_team: str) -> None:
     """Not the back office's work: the case is re-routed to the team it suggests, or to triage."""
-    await _change(uow, report, report.case_id, lambda case: case.reject_hand_off(report, triage_team))
+    decide = _within_its_areas(report, lambda case: case.reject_hand_off(report, triage_team))
+    await _change(uow, report, report.case_id, decide)
 
 
 # --- the single customer view ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.events.customers import CustomerErased, CustomersMerged
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, open_service_database
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
+from onestop.servicekit.personal_data import open_envelope, personal_data_protection
 
 
 async def rebuild(settings: CasesSettings) -> int:
@@ -18,9 +19,10 @@ async def rebuild(settings: CasesSettings) -> int:
         settings.database_url, settings.database_name, [SERVICEKIT_MIGRATIONS, MIGRATIONS]
     )
     try:
-        async with pool.acquire() as connection, connection.transaction():
+        # The store holds events sealed, as the log does: what the read models show of a customer is opened.
+        async with personal_data_protection(settings), pool.acquire() as connection, connection.transaction():
             await connection.execute(f"TRUNCATE {', '.join(projections.READ_MODEL_TABLES)}")
-            envelopes = await event_store.all_events(connection)
+            envelopes = [await open_envelope(envelope) for envelope in await event_store.all_events(connection)]
             await projections.project(connection, envelopes)
             replayed = len(envelopes) + await _replay_customers(connection, settings)
         return replayed

@@ -2,11 +2,12 @@
 
 from pydantic import Field
 
-from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.settings import ServiceSettings, database_url_of
 
 
 class CasesSettings(ServiceSettings):
     service_name: str = "cases"
+    database_url: str = database_url_of("cases")
     cases_http_host: str = "127.0.0.1"
     cases_http_port: int = 8003
     # How often open cases are checked for 30- and 60-day and service-level escalations.

@@ -1,14 +1,14 @@
 """`python -m onestop.intake` runs the intake service."""
 
-import uvicorn
-
 from onestop.intake.app import create_app
 from onestop.intake.settings import IntakeSettings
+from onestop.servicekit.runtime import serve
+from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
-    settings = IntakeSettings()
-    uvicorn.run(create_app(settings), host=settings.intake_http_host, port=settings.intake_http_port, log_config=None)
+    settings = read_settings(IntakeSettings)
+    serve(create_app(settings), settings.intake_http_host, settings.intake_http_port)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The contact API: a contact with one or more needs, from any channel's front-end."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
@@ -21,6 +21,7 @@ from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.intake.group_commit import NotRecorded
 from onestop.intake.service import Accepted, ContactRefused, IdempotencyMismatch, IntakeService, customer_details
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.inputs import CleanLine, CleanText, Timestamp
 
 router = APIRouter(tags=["contacts"])
 Submitter = Annotated[Principal, Depends(require("contacts:write"))]
@@ -38,56 +39,65 @@ Service = Annotated[IntakeService, Depends(intake)]
 class LocationIn(BaseModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    address: str | None = Field(default=None, max_length=500)
+    address: CleanText | None = Field(default=None, max_length=500)
     uprn: str | None = Field(default=None, pattern=r"^[0-9]{1,12}$")
     usrn: str | None = Field(default=None, pattern=r"^[0-9]{1,8}$")
-    ward: str | None = Field(default=None, max_length=120)
+    ward: CleanLine | None = Field(default=None, max_length=120)
 
 
 class AttachmentIn(BaseModel):
-    url: str = Field(min_length=1, max_length=2000)
+    url: CleanLine = Field(min_length=1, max_length=2000)
     media_type: str = Field(min_length=3, max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")
     size_bytes: int = Field(ge=0, le=20 * 1024 * 1024, description="At most 20 MB")
-    filename: str | None = Field(default=None, max_length=255)
+    filename: CleanLine | None = Field(default=None, max_length=255)
 
 
 class NeedIn(BaseModel):
     kind: NeedKind
-    service_code: str | None = Field(
-        default=None, description="LGSL code from the service catalogue; omit for free text"
+    service_code: CleanLine | None = Field(
+        default=None, max_length=32, description="LGSL code from the service catalogue; omit for free text"
     )
-    description: str = Field(default="", max_length=10_000)
+    description: CleanText = Field(default="", max_length=10_000)
     location: LocationIn | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
     priority: Priority = Priority.NORMAL
     resolved_at_first_contact: bool = False
-    resolution: str | None = Field(default=None, max_length=2000)
+    resolution: CleanText | None = Field(default=None, max_length=2000)
     about_reference: str | None = Field(default=None, pattern=f"^{REFERENCE_PATTERN}$")
     preferred_reply_method: ContactMethod | None = None
-    avoidable_reason: str | None = Field(default=None, max_length=64)
+    avoidable_reason: CleanLine | None = Field(default=None, max_length=64)
 
 
 class CustomerIn(BaseModel):
     customer_id: UUID | None = Field(default=None, description="Known already, e.g. signed in to My Account")
-    name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    phone: str | None = Field(default=None, max_length=40)
-    address: str | None = Field(default=None, max_length=500)
+    name: CleanLine | None = Field(default=None, max_length=200)
+    email: CleanLine | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: CleanLine | None = Field(default=None, max_length=40)
+    address: CleanText | None = Field(default=None, max_length=500)
     uprn: str | None = Field(default=None, pattern=r"^[0-9]{1,12}$")
     preferred_contact_method: ContactMethod = ContactMethod.EMAIL
     vulnerable: bool = False
-    language: str = Field(default="en", min_length=2, max_length=8)
+    language: CleanLine = Field(default="en", min_length=2, max_length=8)
     assurance: AssuranceLevel = Field(default=AssuranceLevel.NONE, description="How the customer was verified")
+
+
+class ActorIn(BaseModel):
+    kind: Literal["agent", "councillor", "system", "customer"]
+    id: CleanLine = Field(min_length=1, max_length=120)
+    name: CleanLine | None = Field(default=None, max_length=200)
+    team: CleanLine | None = Field(default=None, max_length=120)
 
 
 class ContactIn(BaseModel):
     channel: Channel
     needs: list[NeedIn] = Field(min_length=1, max_length=20)
     customer: CustomerIn | None = None
-    taken_by: Actor | None = None
-    channel_details: dict[str, str] = Field(default_factory=dict)
-    on_behalf_of_councillor: str | None = Field(default=None, max_length=200)
-    received_at: datetime | None = Field(default=None, description="When the contact began; defaults to now")
+    taken_by: ActorIn | None = None
+    channel_details: dict[
+        Annotated[CleanLine, Field(min_length=1, max_length=64)], Annotated[CleanText, Field(max_length=2000)]
+    ] = Field(default_factory=dict, max_length=20)
+    on_behalf_of_councillor: CleanLine | None = Field(default=None, max_length=200)
+    received_at: Timestamp | None = Field(default=None, description="When the contact began; defaults to now")
 
 
 def build_contact(body: ContactIn, contact_id: UUID | None = None) -> ContactReceived:
@@ -120,16 +130,13 @@ def _contact_of(body: ContactIn, contact_id: UUID | None) -> ContactReceived:
         )
         for n in body.needs
     )
-    received = body.received_at or datetime.now(UTC)
-    if received.tzinfo is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "received_at must include a timezone")
     return ContactReceived(
         contact_id=contact_id or uuid4(),
         channel=body.channel,
-        received_at=received,
+        received_at=body.received_at or datetime.now(UTC),
         needs=needs,
         customer=customer,
-        taken_by=body.taken_by,
+        taken_by=Actor(**body.taken_by.model_dump()) if body.taken_by else None,
         channel_details=body.channel_details,
         on_behalf_of_councillor=body.on_behalf_of_councillor,
     )

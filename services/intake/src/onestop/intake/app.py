@@ -4,9 +4,8 @@ import uuid
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from onestop.contracts import topics
 from onestop.intake import api, feeds, mailroom, open311
@@ -19,6 +18,7 @@ from onestop.intake.open311_format import error_response
 from onestop.intake.service import IntakeService
 from onestop.intake.settings import IntakeSettings
 from onestop.servicekit.database import MigrationSource
+from onestop.servicekit.inputs import explain_invalid_request
 from onestop.servicekit.runtime import Runtime, service_app
 
 MIGRATIONS = MigrationSource("intake", Path(__file__).parent / "migrations")
@@ -64,11 +64,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 async def explain_invalid(request: Request, exc: RequestValidationError) -> Response:
-    """Open311 clients get Open311's error format; everyone else FastAPI's, with 422."""
+    """Open311 clients get Open311's error format; everyone else the services' usual 422."""
     if request.url.path.startswith("/open311/"):
         fmt = "xml" if request.url.path.endswith(".xml") else "json"
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"][1:])
         message = str(first["msg"])
         return error_response(fmt, 400, f"{where}: {message}" if where else message)
-    return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    return await explain_invalid_request(request, exc)

@@ -55,6 +55,8 @@ async def on_case_reopened(event: CaseReopened, uow: Unit) -> None:
 
 async def on_customer_erased(event: CustomerErased, uow: Unit) -> None:
     await uow.repos.customers.erase(event.customer_id)
+    await uow.repos.open311_requests.erase(event.customer_id)
+    await uow.repos.attachments.erase(event.customer_id)
 
 
 HANDLERS: Mapping[type[Event], Handler[IntakeRepositories]] = {

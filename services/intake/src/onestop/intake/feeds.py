@@ -1,6 +1,5 @@
 """The channel feeds: the call distributor's and the one-stop shop queue's events, for the channel measures."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -12,29 +11,32 @@ from onestop.intake.api import Service
 from onestop.intake.group_commit import NotRecorded
 from onestop.intake.service import IntakeService
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.inputs import CleanLine, Timestamp
 
 router = APIRouter(tags=["contacts"])
 Feeds = Annotated[Principal, Depends(require("feeds:write"))]
+# No one waits a week in a queue: a longer wait is a feed's fault, and would skew every average it joins.
+WAIT_LONGEST = 7 * 24 * 3600
 
 
 class CallEvent(BaseModel):
     event: Literal["offered", "answered", "abandoned"]
     call_id: UUID
-    queue: str = Field(min_length=1, max_length=120)
-    at: datetime
-    wait_seconds: float | None = Field(default=None, ge=0)
-    agent_id: str | None = Field(default=None, max_length=120)
+    queue: CleanLine = Field(min_length=1, max_length=120)
+    at: Timestamp
+    wait_seconds: float | None = Field(default=None, ge=0, le=WAIT_LONGEST)
+    agent_id: CleanLine | None = Field(default=None, max_length=120)
 
 
 class TicketEvent(BaseModel):
     event: Literal["issued", "served"]
     ticket_id: UUID
-    site: str = Field(min_length=1, max_length=120)
-    at: datetime
-    wait_seconds: float | None = Field(default=None, ge=0)
+    site: CleanLine = Field(min_length=1, max_length=120)
+    at: Timestamp
+    wait_seconds: float | None = Field(default=None, ge=0, le=WAIT_LONGEST)
     booked_appointment: bool = False
-    service_area: str | None = Field(default=None, max_length=120)
-    desk: str | None = Field(default=None, max_length=60)
+    service_area: CleanLine | None = Field(default=None, max_length=120)
+    desk: CleanLine | None = Field(default=None, max_length=60)
 
 
 async def _publish_feed(service: IntakeService, event: Any) -> dict[str, str]:

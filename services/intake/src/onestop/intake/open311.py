@@ -4,21 +4,34 @@ Every resource comes as `.json` or `.xml`; errors are a list of `{code, descript
 Reads need no credentials; posting a request needs an `api_key` the council issued to the client.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
 from onestop.contracts.events.common import AssuranceLevel, Channel, CustomerDetails, Location
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.service_catalogue import ServiceArea, ServiceType, service_catalogue
 from onestop.intake.adapters.views import IntakeViews, RequestQuery
+from onestop.intake.domain.email_address import one_email_address
 from onestop.intake.domain.service_request import ServiceRequest
 from onestop.intake.group_commit import NotRecorded
-from onestop.intake.open311_format import Format, Open311Error, checked_format, definition_xml, error_response, render
+from onestop.intake.open311_format import (
+    REQUEST_BODY,
+    Format,
+    Open311Error,
+    checked_fields,
+    checked_format,
+    definition_xml,
+    error_response,
+    render,
+)
 from onestop.intake.service import ContactRefused, IntakeService
+from onestop.servicekit.inputs import within_bounds
 from onestop.servicekit.ratelimit import rate_limit
 
 router = APIRouter(
@@ -126,12 +139,12 @@ async def definition(service_code: str, format_: Format) -> Response:
         return error_response(format_, exc.code, exc.description)
 
 
-@router.post("/requests.{format_}", summary="Create a service request (needs an api_key)")
+@router.post("/requests.{format_}", summary="Create a service request (needs an api_key)", openapi_extra=REQUEST_BODY)
 async def create_request(format_: Format, request: Request, service: Service) -> Response:
     try:
         fmt = checked_format(format_)
         form = await request.form()
-        fields = {k: str(v) for k, v in form.items()}
+        fields = checked_fields(form)
         client = service.settings.open311_clients().get(fields.get("api_key", ""))
         if client is None:
             raise Open311Error(403, "a valid api_key is required to post a service request")
@@ -151,9 +164,10 @@ async def create_request(format_: Format, request: Request, service: Service) ->
         if attributes:
             description += "\n" + "\n".join(f"{k}: {v}" for k, v in sorted(attributes.items()))
         name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p) or None
+        email = _email(form.getlist("email"))
         customer = None
-        if fields.get("email") or fields.get("phone") or name:
-            customer = CustomerDetails(name=name, email=fields.get("email") or None, phone=fields.get("phone") or None)
+        if email or fields.get("phone") or name:
+            customer = CustomerDetails(name=name, email=email, phone=fields.get("phone") or None)
         media = fields.get("media_url")
         need = Need(
             need_id=uuid4(),
@@ -164,7 +178,7 @@ async def create_request(format_: Format, request: Request, service: Service) ->
                 latitude=lat,
                 longitude=long,
                 address=address,
-                uprn=fields["address_id"] if fields.get("address_id", "").isdigit() else None,
+                uprn=fields["address_id"] if re.fullmatch(r"[0-9]{1,12}", fields.get("address_id", "")) else None,
             ),
         )
         contact = ContactReceived(
@@ -197,10 +211,25 @@ async def create_request(format_: Format, request: Request, service: Service) ->
         )
     except ContactRefused as exc:
         return error_response(format_, 400, exc.reason)
+    except ValidationError as exc:  # a field the contact's own rules refuse, such as a name too long
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return error_response(format_, 400, reasons)
     except NotRecorded:
         return error_response(format_, 503, "the request could not be recorded just now; please retry")
     except Open311Error as exc:
         return error_response(format_, exc.code, exc.description)
+
+
+def _email(given: list[Any]) -> str | None:
+    """The reporter's one email address, if they gave one; replies go to it, so nothing else passes."""
+    if len(given) > 1:
+        raise Open311Error(400, "email must be one address, not a list")
+    if not given or not str(given[0]):
+        return None
+    try:
+        return one_email_address(str(given[0]))
+    except ValueError as exc:
+        raise Open311Error(400, f"email {exc}") from exc
 
 
 def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None:
@@ -260,7 +289,10 @@ def _w3c(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise Open311Error(400, f"{name} must be a W3C date-time, e.g. 2026-03-02T10:00:00Z") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return within_bounds(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} {exc}") from exc
 
 
 @router.get("/requests.{format_}", summary="Service requests, with the standard filters")

@@ -16,6 +16,7 @@ from onestop.contracts.events.base import Event
 from onestop.contracts.events.common import AssuranceLevel, CustomerDetails
 from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.events.customers import CustomerIdentified, CustomersMerged
+from onestop.intake.adapters.attachments import attachment_ids_in
 from onestop.intake.adapters.repositories import IntakeRepositories
 from onestop.intake.domain.assurance import refusal
 from onestop.intake.domain.idempotency import envelope_id_for, fingerprint, new_customer_id_for, with_stable_ids
@@ -82,6 +83,8 @@ async def take_contact(submission: ContactSubmission, uow: UnitOfWork[IntakeRepo
     identified = [EventEnvelope.wrap(e, source=submission.source, caused_by=envelope) for e in customer_events]
     if submission.service_request is not None:
         await uow.repos.open311_requests.add(submission.service_request, contact)
+    urls = (attachment.url for need in contact.needs for attachment in need.attachments)
+    await uow.repos.attachments.belong_to(contact.personal_subject(), attachment_ids_in(urls))
     answer = Accepted(201, receipt(contact))
     if key is not None:
         await uow.repos.idempotency.remember(client, key, submission.request_fingerprint, 201, answer.body)

@@ -1,14 +1,14 @@
 """`python -m onestop.notify` runs the notify service."""
 
-import uvicorn
-
 from onestop.notify.app import create_app
 from onestop.notify.settings import NotifySettings
+from onestop.servicekit.runtime import serve
+from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
-    settings = NotifySettings()
-    uvicorn.run(create_app(settings), host=settings.notify_http_host, port=settings.notify_http_port, log_config=None)
+    settings = read_settings(NotifySettings)
+    serve(create_app(settings), settings.notify_http_host, settings.notify_http_port)
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ class Addressing:
             address=recipient.address,
             template=template,
             language=language,
+            data_subject=recipient.personal_subject() or case.data_subject,
             context={
                 "reference": case.reference,
                 "service": self.service_name(case.service_code),
@@ -166,6 +167,7 @@ class Addressing:
             language=language,
             case_id=case.case_id,
             trigger_event_id=trigger_event_id,
+            data_subject=case.data_subject,
         )
         uow.emit(requested)
         return [requested]

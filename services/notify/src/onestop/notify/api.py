@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 
 from onestop.contracts.events.common import ContactMethod
@@ -13,6 +13,7 @@ from onestop.notify.domain.model import WardSubscriber
 from onestop.notify.domain.templates import VERSION, Templates
 from onestop.notify.surveys import SurveyNotFound, Surveys
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.inputs import CleanLine, CleanText
 from onestop.servicekit.ratelimit import rate_limit
 from onestop.servicekit.unit_of_work import UnitsOfWork
 
@@ -41,22 +42,22 @@ class Preferences(BaseModel):
     preferred_method: ContactMethod
     consents: list[ContactMethod] = Field(min_length=1, description="Methods the customer agreed to be contacted by")
     progress_updates: bool = True
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
-    postal_address: str | None = Field(default=None, max_length=500)
-    webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    email: CleanLine | None = Field(default=None, max_length=320)
+    phone: CleanLine | None = Field(default=None, max_length=40)
+    postal_address: CleanText | None = Field(default=None, max_length=500)
+    webhook_url: CleanLine | None = Field(default=None, max_length=2000, pattern=r"^https?://")
 
 
 class Subscription(BaseModel):
-    subscriber_id: str = Field(min_length=1, max_length=120)
+    subscriber_id: CleanLine = Field(min_length=1, max_length=120)
     method: ContactMethod = ContactMethod.EMAIL
-    address: str = Field(min_length=3, max_length=500)
+    address: CleanText = Field(min_length=3, max_length=500)
 
 
 class Answer(BaseModel):
     satisfied: bool
     score: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=5000)
+    comment: CleanText = Field(default="", max_length=5000)
 
 
 @router.put("/customers/{customer_id}/preferences", summary="How a customer wants to hear from us")
@@ -80,7 +81,9 @@ async def set_preferences(customer_id: UUID, body: Preferences, units: Units, _:
 
 
 @router.put("/wards/{ward}/subscribers", summary="Follow a ward: be told of requests raised and closed there")
-async def subscribe_to_ward(ward: str, body: Subscription, units: Units, _: Admin) -> dict[str, Any]:
+async def subscribe_to_ward(
+    ward: Annotated[str, Path(max_length=120)], body: Subscription, units: Units, _: Admin
+) -> dict[str, Any]:
     async with units.begin() as uow:
         await uow.repos.audience.subscribe(ward, WardSubscriber(body.subscriber_id, body.method, body.address))
     return {"ward": ward, "subscriber_id": body.subscriber_id}

@@ -73,6 +73,7 @@ class NotifyHandlers:
             customer_id=customer.customer_id if customer else None,
             customer=customer.model_dump(mode="json") if customer else None,
             ward=event.location.ward if event.location else None,
+            data_subject=event.personal_subject(),
         )
         await uow.repos.cases.record_case(case)
         case = await uow.repos.cases.get(event.case_id) or case  # a redelivered raise keeps what was first kept

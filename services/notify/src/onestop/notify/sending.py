@@ -140,9 +140,12 @@ class Sender:
                     notification_id=notification.notification_id,
                     failed_at=self.clock(),
                     method=notification.method,
-                    reason=reason[:2000],
+                    # A provider's words can quote the address: they travel sealed, so only with a subject
+                    # to seal them under (a notification queued before subjects were kept has none).
+                    reason=reason[:2000] if notification.data_subject else "failed; the reason is kept by notify",
                     permanent=True,
                     case_id=notification.case_id,
                     fallback_method=fallback,
+                    data_subject=notification.data_subject,
                 )
             )

@@ -1,12 +1,13 @@
 """The notify service's settings; shared ones come from ServiceSettings."""
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.settings import ServiceSettings, check_secret, database_url_of
 
 
 class NotifySettings(ServiceSettings):
     service_name: str = "notify"
+    database_url: str = database_url_of("notify")
     notify_http_host: str = "127.0.0.1"
     notify_http_port: int = 8004
     notify_public_base_url: str = "http://127.0.0.1:8004"
@@ -17,7 +18,8 @@ class NotifySettings(ServiceSettings):
     # SMS and letters through a GOV.UK Notify-compatible API; empty base URL disables those channels.
     notify_govuk_base_url: str = ""
     notify_govuk_api_key: str = ""
-    notify_webhook_secret: str = "onestop-development-webhook-secret"
+    # Signs outgoing webhooks (HMAC), so a receiver can tell they came from us. Required: no default.
+    notify_webhook_secret: str
     # Staff alerts go to <role>.<service area>@<domain>.
     notify_staff_email_domain: str = "council.example"
     # Notifications raised for one contact within this many seconds go out as one acknowledgement.
@@ -32,4 +34,10 @@ class NotifySettings(ServiceSettings):
     # A sender's claim on a notification lasts this long (renewed as each send starts); a row still
     # `sending` after it, its sender having died, is due again.
     notify_claim_lease_seconds: float = Field(default=60.0, gt=0)
-    notify_survey_secret: str = "onestop-development-survey-secret"
+    # Signs the links in feedback surveys (HMAC), so no one can answer for someone else. Required: no default.
+    notify_survey_secret: str
+
+    @field_validator("notify_webhook_secret", "notify_survey_secret")
+    @classmethod
+    def _secrets_are_safe(cls, value: str, info: ValidationInfo) -> str:
+        return check_secret(str(info.field_name).upper(), value)

@@ -96,6 +96,7 @@ class Surveys:
         if answered is None:
             raise SurveyNotFound(token)
         case_id, service_area = answered
+        case = await uow.repos.cases.get(case_id)
         answer = FeedbackReceived(
             survey_id=survey_id,
             case_id=case_id,
@@ -104,6 +105,7 @@ class Surveys:
             satisfied=satisfied,
             score=score,
             comment=comment,
+            data_subject=case.data_subject if case else None,
         )
         uow.emit(answer)
         return answer

@@ -1,14 +1,14 @@
 """`python -m onestop.routing` runs the routing service."""
 
-import uvicorn
-
 from onestop.routing.app import create_app
 from onestop.routing.settings import RoutingSettings
+from onestop.servicekit.runtime import serve
+from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
-    settings = RoutingSettings()
-    uvicorn.run(create_app(settings), host=settings.routing_http_host, port=settings.routing_http_port, log_config=None)
+    settings = read_settings(RoutingSettings)
+    serve(create_app(settings), settings.routing_http_host, settings.routing_http_port)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from onestop.routing.adapters.views import RoutingViews
 from onestop.routing.rules_publication import RulesPublication
 from onestop.routing.triage import NotInTriage, Triage, UnknownService
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.inputs import CleanLine
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require("routing:admin"))]
@@ -39,7 +40,7 @@ Views = Annotated[RoutingViews, Depends(_views)]
 
 
 class TriageChoice(BaseModel):
-    service_code: str = Field(min_length=1, max_length=32)
+    service_code: CleanLine = Field(min_length=1, max_length=32)
 
 
 @router.get("/rules", summary="The routing rules in force")

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from onestop.contracts import topics
 from onestop.contracts.events.cases import CaseClosed, CaseRaised, CaseReassigned, CaseReopened
 from onestop.contracts.events.contacts import ContactReceived
+from onestop.contracts.events.customers import CustomerErased
 from onestop.contracts.service_catalogue import service_catalogue
 from onestop.routing.adapters.repositories import RoutingRepositories
 from onestop.routing.adapters.rules_file import RulesFile
@@ -22,6 +23,7 @@ from onestop.routing.handlers import (
     on_case_reassigned,
     on_case_reopened,
     on_contact_received,
+    on_customer_erased,
 )
 from onestop.routing.need_routing import NeedRouter
 from onestop.routing.rules_publication import RulesPublication
@@ -47,13 +49,14 @@ def create_app(
         publication = RulesPublication(rules, units, clock, settings.routing_rules_poll_seconds)
         await publication.publish_if_new()
         runtime.consume(
-            [topics.CONTACTS, topics.CASES],
+            [topics.CONTACTS, topics.CASES, topics.CUSTOMERS],
             {
                 ContactReceived: partial(on_contact_received, router=router),
                 CaseRaised: on_case_raised,
                 CaseClosed: on_case_closed,
                 CaseReopened: on_case_reopened,
                 CaseReassigned: on_case_reassigned,
+                CustomerErased: on_customer_erased,
             },
             RoutingRepositories.on,
         )

@@ -4,6 +4,7 @@ the runtime gives each a unit of work, whose inbox, transaction and outbox it ow
 
 from onestop.contracts.events.cases import CaseClosed, CaseRaised, CaseReassigned, CaseReopened
 from onestop.contracts.events.contacts import ContactReceived
+from onestop.contracts.events.customers import CustomerErased
 from onestop.contracts.events.routing import AvoidableCategory, ContactAssessed
 from onestop.routing.adapters.repositories import RoutingRepositories
 from onestop.routing.domain.known_case import KnownCase
@@ -30,7 +31,7 @@ async def on_case_raised(raised: CaseRaised, uow: Routing) -> None:
 
 
 async def on_case_closed(closed: CaseClosed, uow: Routing) -> None:
-    await uow.repos.known_cases.close(closed.case_id, closed.closed_at)
+    await uow.repos.known_cases.close(closed.case_id, closed.closed_at, closed.outcome)
 
 
 async def on_case_reopened(reopened: CaseReopened, uow: Routing) -> None:
@@ -52,9 +53,17 @@ async def on_case_reassigned(reassigned: CaseReassigned, uow: Routing) -> None:
             assessed_at=reassigned.reassigned_at,
             channel=case.channel,
             service_area=case.service_area,
+            service_code=case.service_code,
             avoidable=True,
             category=AvoidableCategory.WRONGLY_ROUTED,
             related_case_id=case.case_id,
-            explanation=f"re-routed to {reassigned.team}: {reassigned.reason}"[:500],
+            explanation=f"re-routed to {reassigned.team}"[:500],  # the reason is free text: it stays sealed
         )
     )
+
+
+async def on_customer_erased(erasure: CustomerErased, uow: Routing) -> None:
+    """Nothing of an erased customer stays readable here: their cases lose the customer and the property,
+    and a contact of theirs waiting in triage keeps only what is not personal."""
+    await uow.repos.known_cases.erase(erasure.customer_id)
+    await uow.repos.triage_queue.erase(erasure.customer_id)

@@ -1,12 +1,16 @@
 """Routing one need: which service it is for, then what to do with it (a new case, a link to a problem
-already known, or only a chase) and its NI14 verdict, from the rules in force and the cases routing knows."""
+already known, or only a chase) and its NI14 verdict, from the rules in force and the cases routing knows.
+
+Routing reasons in the council's time: the windows for duplicates and repeats, and the time a report is
+linked, are those of the contact's receipt, so a contact caught up after an outage is judged as it would
+have been on the day it arrived."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from onestop.contracts.events.base import Event
-from onestop.contracts.events.common import Priority
+from onestop.contracts.events.common import NeedKind, Priority
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.routing import ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.contracts.identifiers import case_id_for
@@ -26,6 +30,7 @@ class Recognised:
 
     service_code: str
     confidence: float | None  # the classifier's, when the service was read from free text
+    kind: NeedKind | None = None  # the kind of need read from the text with it
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class NeedRouter:
         settings: RoutingSettings,
         clock: Callable[[], datetime],
     ) -> None:
+        classifier.keywords.check_against(catalogue)  # a kind read from text must be one the service offers
         self.catalogue, self.rules, self.classifier = catalogue, rules, classifier
         self.settings, self.clock = settings, clock
 
@@ -65,17 +71,31 @@ class NeedRouter:
         guess = self.classifier.classify(need.description)
         if guess.service_code is None or guess.confidence < self.settings.routing_triage_threshold:
             return Unrecognised(guess.service_code, guess.confidence)
-        return Recognised(guess.service_code, guess.confidence)
+        return Recognised(guess.service_code, guess.confidence, guess.kind)
+
+    def settle(self, need: Need, service: Recognised) -> Need:
+        """The need with the service and the kind of need it is routed by: the kind read from its text when
+        its service was (a letter filed as a request that reports a missed bin is a problem report), else
+        the kind it came with."""
+        return need.model_copy(update={"service_code": service.service_code, "kind": service.kind or need.kind})
+
+    def chosen_by_a_person(self, need: Need, service_code: str) -> Recognised:
+        """A service chosen in triage for a need that came as free text: its kind is what a message about
+        that service is."""
+        return Recognised(
+            service_code, None, self.classifier.kind_of(service_code) if need.service_code is None else None
+        )
 
     async def decide(
         self, contact: ContactReceived, need: Need, service: Recognised, known_cases: KnownCases
     ) -> list[Event]:
         """What becomes of the need, then its assessment. A new case is remembered at once, so the next
         report of the same problem (even in the same batch) is linked to it."""
-        now = self.clock()
+        received, now = contact.received_at, self.clock()
+        need = self.settle(need, service)
         area = self.catalogue.area_of(service.service_code)
         assert area is not None, "a recognised service is in the catalogue"
-        context = await self._context(contact, need, service.service_code, now, known_cases)
+        context = await self._context(contact, need, service.service_code, received, known_cases)
         decision = decide(need, service.service_code, context, self.settings.routing_duplicate_radius_metres)
         events: list[Event] = []
         if isinstance(decision, RaiseCase):
@@ -88,16 +108,16 @@ class NeedRouter:
                     contact_id=contact.contact_id,
                     need_id=need.need_id,
                     case_id=decision.case.case_id,
-                    linked_at=now,
+                    linked_at=received,  # the report was absorbed when it arrived
                     customer_id=contact.customer.customer_id if contact.customer else None,
                     distance_metres=decision.distance_metres,
                 )
             )
-        events.append(_assessment(contact, need, area.id, decision.verdict, now))
+        events.append(_assessment(contact, need, service.service_code, area.id, decision.verdict, now))
         return events
 
     async def _context(
-        self, contact: ContactReceived, need: Need, service_code: str, now: datetime, known_cases: KnownCases
+        self, contact: ContactReceived, need: Need, service_code: str, received: datetime, known_cases: KnownCases
     ) -> Context:
         by_reference = await known_cases.by_reference(need.about_reference) if need.about_reference else None
         customers_open: list[KnownCase] = []
@@ -105,23 +125,26 @@ class NeedRouter:
         customer_id = contact.customer.customer_id if contact.customer else None
         if customer_id is not None:
             theirs = await known_cases.of_customer(customer_id, service_code)
-            repeat_since = now - timedelta(days=self.settings.routing_repeat_window_days)
+            repeat_since = received - timedelta(days=self.settings.routing_repeat_window_days)
             customers_open = [case for case in theirs if case.closed_at is None]
-            recently_closed = [case for case in theirs if case.closed_at is not None and case.closed_at >= repeat_since]
+            recently_closed = [
+                case for case in theirs if case.closed_at is not None and repeat_since <= case.closed_at <= received
+            ]
         nearby: list[KnownCase] = []
         if need.location is not None:
             nearby = await known_cases.open_near(
                 service_code,
                 need.location,
                 self.settings.routing_duplicate_radius_metres,
-                opened_since=now - timedelta(days=self.settings.routing_duplicate_window_days),
+                opened_since=received - timedelta(days=self.settings.routing_duplicate_window_days),
             )
         return Context(by_reference, customers_open, recently_closed, nearby)
 
     def _routed(
         self, contact: ContactReceived, need: Need, service: Recognised, area: str, now: datetime
     ) -> NeedRouted:
-        """The new case, with what the first matching rule says about its team, hand-off and standard."""
+        """The new case, with what the first matching rule says about its team, hand-off and standard.
+        `need` is settled: its service and kind are the ones it is routed by."""
         view = routing_rules.Need(
             service_code=service.service_code,
             service_area=area,
@@ -139,7 +162,7 @@ class NeedRouter:
         return NeedRouted(
             contact_id=contact.contact_id,
             case_id=case_id_for(contact.contact_id, need.need_id),
-            need=need.model_copy(update={"service_code": service.service_code}),
+            need=need,
             customer=contact.customer,
             channel=contact.channel,
             received_at=contact.received_at,
@@ -156,13 +179,16 @@ class NeedRouter:
         )
 
 
-def _assessment(contact: ContactReceived, need: Need, area: str, verdict: Verdict, now: datetime) -> ContactAssessed:
+def _assessment(
+    contact: ContactReceived, need: Need, service_code: str, area: str, verdict: Verdict, now: datetime
+) -> ContactAssessed:
     return ContactAssessed(
         contact_id=contact.contact_id,
         need_id=need.need_id,
         assessed_at=now,
         channel=contact.channel,
         service_area=area,
+        service_code=service_code,
         avoidable=verdict.avoidable,
         category=verdict.category,
         related_case_id=verdict.related_case_id,

@@ -4,13 +4,14 @@ from pathlib import Path
 
 from pydantic import Field
 
-from onestop.servicekit.settings import ServiceSettings
+from onestop.servicekit.settings import ServiceSettings, database_url_of
 
 PACKAGED = Path(__file__).parent / "rules"
 
 
 class RoutingSettings(ServiceSettings):
     service_name: str = "routing"
+    database_url: str = database_url_of("routing")
     routing_http_host: str = "127.0.0.1"
     routing_http_port: int = 8002
     routing_rules_file: Path = PACKAGED / "routing_rules.yaml"
@@ -22,5 +23,6 @@ class RoutingSettings(ServiceSettings):
     # A report within this distance and time of an open case of the same service is the same problem.
     routing_duplicate_radius_metres: float = Field(default=75.0, gt=0)
     routing_duplicate_window_days: int = Field(default=28, ge=1)
-    # The same customer and service within this many days of a close is a repeat contact.
+    # The same need again (same service and kind, or the same problem) within this many days of the answer
+    # that closed it is a repeat contact (see NI14.md).
     routing_repeat_window_days: int = Field(default=30, ge=1)

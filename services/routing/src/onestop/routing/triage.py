@@ -9,7 +9,7 @@ from onestop.contracts import EventEnvelope
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.routing import NeedSentToTriage
 from onestop.routing.adapters.repositories import RoutingRepositories
-from onestop.routing.need_routing import NeedRouter, Recognised, Unrecognised
+from onestop.routing.need_routing import NeedRouter, Unrecognised
 from onestop.servicekit.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -70,5 +70,6 @@ class Triage:
             need = next(n for n in contact.needs if n.need_id == need_id)
             # The cause is known only once the queue gives the contact back: the decision follows its journey.
             uow.cause = queued
-            events = await self.router.decide(contact, need, Recognised(service_code, None), uow.repos.known_cases)
+            chosen = self.router.chosen_by_a_person(need, service_code)
+            events = await self.router.decide(contact, need, chosen, uow.repos.known_cases)
             return uow.emit(*events)

@@ -1,13 +1,25 @@
 """What line-of-business systems report about work handed to them (council tax, waste, highways...)."""
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from onestop.contracts import topics
 from onestop.contracts.events.base import Event
-from onestop.contracts.events.common import UtcDatetime
+from onestop.contracts.events.common import Sealed, UtcDatetime
+
+ReportingAreas = Annotated[
+    tuple[Annotated[str, Field(min_length=1, max_length=120)], ...],
+    Field(description="The service areas the reporting system serves; a case of another area refuses the report"),
+]
+
+# A back office's free text can name the customer. A system that seals it names whose key it used: the
+# case's `data_subject`, as its CaseHandedOff gave it; the cases service opens it before use.
+DataSubject = Annotated[
+    UUID | None,
+    Field(description="Whose key seals the report's free text: the data_subject of the case's CaseHandedOff"),
+]
 
 
 class HandOffAccepted(Event):
@@ -19,6 +31,7 @@ class HandOffAccepted(Event):
 
     case_id: UUID
     system: str = Field(min_length=1, max_length=120)
+    service_areas: ReportingAreas = ()
     work_item_id: str = Field(min_length=1, max_length=120)
     accepted_at: UtcDatetime
     expected_by: UtcDatetime | None = None
@@ -33,9 +46,14 @@ class HandOffRejected(Event):
 
     case_id: UUID
     system: str = Field(min_length=1, max_length=120)
+    service_areas: ReportingAreas = ()
     rejected_at: UtcDatetime
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str | None = Field(min_length=1, max_length=2000)
     suggested_team: str | None = Field(default=None, max_length=120)
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("reason",)
 
 
 class ProgressReported(Event):
@@ -47,11 +65,16 @@ class ProgressReported(Event):
 
     case_id: UUID
     system: str = Field(min_length=1, max_length=120)
+    service_areas: ReportingAreas = ()
     work_item_id: str = Field(min_length=1, max_length=120)
     reported_at: UtcDatetime
-    note: str = Field(min_length=1, max_length=2000)
-    public: bool = True
+    note: str | None = Field(min_length=1, max_length=2000)
+    public: bool = Field(default=False, description="The customer is shown the note only when true")
     expected_by: UtcDatetime | None = None
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("note",)
 
 
 class WorkCompleted(Event):
@@ -63,7 +86,12 @@ class WorkCompleted(Event):
 
     case_id: UUID
     system: str = Field(min_length=1, max_length=120)
+    service_areas: ReportingAreas = ()
     work_item_id: str = Field(min_length=1, max_length=120)
     completed_at: UtcDatetime
-    outcome: str = Field(min_length=1, max_length=2000)
+    outcome: str | None = Field(min_length=1, max_length=2000)
     declined: bool = Field(default=False, description="The work was not done, e.g. not council land")
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("outcome",)

@@ -1,13 +1,30 @@
 """The base of every event: a frozen pydantic model that knows its type, version and topic."""
 
 from typing import ClassVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from onestop.contracts.topics import Topic
 
 
-class Event(BaseModel):
+class Sealable(BaseModel):
+    """A model some of whose fields may hold personal data.
+
+    The platform never writes them to the log in the clear: its `personal_fields` travel in `sealed`,
+    encrypted with the key of `personal_subject()` (see onestop.contracts.personal_data), and are empty on
+    the wire (back at their defaults, or None). Erasing the subject destroys the key.
+    """
+
+    personal_fields: ClassVar[tuple[str, ...]] = ()
+
+    def personal_subject(self) -> UUID | None:
+        """Whose key seals this model's personal data. A value object that names nobody is sealed with the
+        key of the model it is part of."""
+        return None
+
+
+class Event(Sealable):
     """A fact in the past tense.
 
     Readers ignore fields they do not know (the tolerant reader), so adding an optional field is a
@@ -21,6 +38,11 @@ class Event(BaseModel):
     topic: ClassVar[Topic]
     # Name of the field holding the aggregate id; it becomes the CloudEvents subject and Kafka key.
     aggregate_field: ClassVar[str]
+
+    def personal_subject(self) -> UUID | None:
+        """An event that carries personal data names its subject in `data_subject`, or derives it."""
+        subject = getattr(self, "data_subject", None)
+        return subject if isinstance(subject, UUID) else None
 
     @property
     def aggregate_id(self) -> str:

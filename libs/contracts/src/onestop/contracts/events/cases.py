@@ -1,7 +1,7 @@
 """Cases: the life of every need from raised to closed, as the cases service records it."""
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
@@ -17,10 +17,19 @@ from onestop.contracts.events.common import (
     Location,
     NeedKind,
     Priority,
+    Sealed,
     ServiceCode,
     UtcDatetime,
     ValueObject,
+    subject_of_contact,
 )
+
+# Every case event that may carry personal data names whose it is: the case's customer, or the subject of
+# its contact when the customer was never identified (`subject_of_contact`). Its key seals the event.
+DataSubject = Annotated[
+    UUID | None,
+    Field(description="Whose key seals the personal data in this event: the case's customer, or its contact's"),
+]
 
 
 class ComplaintStage(StrEnum):
@@ -48,6 +57,9 @@ class ComplaintDetails(ValueObject):
     services_involved: tuple[str, ...] = ()
     about_contractor: str | None = Field(default=None, max_length=200)
     via_councillor: str | None = Field(default=None, max_length=200)
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("about_contractor", "via_councillor")
 
 
 class CaseRaised(Event):
@@ -71,6 +83,12 @@ class CaseRaised(Event):
     customer: CustomerDetails | None = None
     priority: Priority = Priority.NORMAL
     complaint: ComplaintDetails | None = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("description",)
+
+    def personal_subject(self) -> UUID:
+        return subject_of_contact(self.contact_id, self.customer)
 
 
 class CaseHandedOff(Event):
@@ -92,6 +110,10 @@ class CaseHandedOff(Event):
     summary: str = Field(default="", max_length=10_000)
     location: Location | None = None
     rule_id: str | None = Field(default=None, max_length=120)
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("summary",)
 
 
 class CaseReassigned(Event):
@@ -108,6 +130,10 @@ class CaseReassigned(Event):
     previous_team: str | None = Field(default=None, max_length=120)
     reason: str = Field(default="", max_length=500)
     rerouted: bool = False
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("reason",)
 
 
 class CaseAccepted(Event):
@@ -133,9 +159,13 @@ class CaseProgressUpdated(Event):
 
     case_id: UUID
     updated_at: UtcDatetime
-    note: str = Field(max_length=2000)
+    note: str | None = Field(max_length=2000)
     public: bool = True
     expected_by: UtcDatetime | None = None
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("note",)
 
 
 class CaseResolved(Event):
@@ -147,9 +177,13 @@ class CaseResolved(Event):
 
     case_id: UUID
     resolved_at: UtcDatetime
-    outcome: str = Field(max_length=2000)
+    outcome: str | None = Field(max_length=2000)
     resolved_by: Actor
     at_first_contact: bool = False
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("outcome",)
 
 
 class CaseDeclined(Event):
@@ -161,9 +195,13 @@ class CaseDeclined(Event):
 
     case_id: UUID
     declined_at: UtcDatetime
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str | None = Field(min_length=1, max_length=2000)
     declined_by: Actor
     policy_reference: str | None = Field(default=None, max_length=200)
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("reason",)
 
 
 class CaseClosed(Event):
@@ -177,7 +215,9 @@ class CaseClosed(Event):
     closed_at: UtcDatetime
     outcome: CaseOutcome
     service_area: str = Field(max_length=120)
-    within_sla: bool | None = None
+    within_sla: bool | None = Field(
+        default=None, description="Closed by its due time; absent when it had none (resolved at first contact)"
+    )
 
 
 class CaseReopened(Event):
@@ -189,8 +229,12 @@ class CaseReopened(Event):
 
     case_id: UUID
     reopened_at: UtcDatetime
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str | None = Field(min_length=1, max_length=2000)
     reopened_by: Actor
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("reason",)
 
 
 class NoteAdded(Event):
@@ -204,8 +248,12 @@ class NoteAdded(Event):
     note_id: UUID
     added_at: UtcDatetime
     author: Actor
-    text: str = Field(min_length=1, max_length=10_000)
+    text: str | None = Field(min_length=1, max_length=10_000)
     internal: bool = True
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("text",)
 
 
 class CaseEscalated(Event):
@@ -238,6 +286,9 @@ class ReporterLinked(Event):
     contact_id: UUID
     need_id: UUID
     customer: CustomerDetails | None = None
+
+    def personal_subject(self) -> UUID:
+        return subject_of_contact(self.contact_id, self.customer)
 
 
 class CaseChased(Event):

@@ -3,9 +3,11 @@
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
+
+from onestop.contracts.events.base import Sealable
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -22,16 +24,18 @@ ServiceCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za
 CaseReference = Annotated[str, Field(min_length=3, max_length=32)]
 
 
-class ValueObject(BaseModel):
+# Sealed personal fields, as every model that has them carries them.
+Sealed = Annotated[
+    str | None,
+    Field(description="The personal fields, encrypted with their subject's own key (crypto-shredding)"),
+]
+
+
+class ValueObject(Sealable):
+    """A value inside an event. Its `personal_fields` (if any) are sealed with the key of its own
+    `personal_subject()`, or else with the key of the event it is in."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
-
-    # Fields holding personal data. Where the platform encrypts personal data, these travel sealed with
-    # the key of `personal_subject()` (see onestop.contracts.personal_data) and are empty on the wire.
-    personal_fields: ClassVar[tuple[str, ...]] = ()
-
-    def personal_subject(self) -> UUID | None:
-        """Whose key seals this object's personal data; None when it names nobody we could erase."""
-        return None
 
 
 class Channel(StrEnum):
@@ -104,25 +108,36 @@ class AssuranceLevel(StrEnum):
 
 
 class Location(ValueObject):
+    """Where a need is. The address and the property may be someone's home: sealed. The coordinates, the
+    street and the ward place a problem for routing and statistics."""
+
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = Field(default=None, max_length=500)
     uprn: str | None = Field(default=None, pattern=r"^[0-9]{1,12}$", description="Unique Property Reference Number")
     usrn: str | None = Field(default=None, pattern=r"^[0-9]{1,8}$", description="Unique Street Reference Number")
     ward: str | None = Field(default=None, max_length=120)
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("address", "uprn")
 
 
 class Attachment(ValueObject):
-    """A file held elsewhere (object store, document system); events carry only the reference."""
+    """A file held elsewhere (object store, document system); events carry only the reference, sealed: a
+    file's name and address can name its sender."""
 
-    url: str = Field(min_length=1, max_length=2000)
+    url: str | None = Field(min_length=1, max_length=2000, description="Empty on the wire: it travels sealed")
     media_type: str = Field(min_length=3, max_length=127)
     size_bytes: int = Field(ge=0)
     filename: str | None = Field(default=None, max_length=255)
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("url", "filename")
 
 
 class CustomerDetails(ValueObject):
-    """Who the customer said they are. Personal data: kept out of public read models."""
+    """Who the customer said they are. Personal data: kept out of public read models, and sealed with the
+    customer's key, or with their contact's own while they are not identified (`subject_of_contact`)."""
 
     customer_id: UUID | None = None
     name: str | None = Field(default=None, max_length=200)
@@ -133,11 +148,9 @@ class CustomerDetails(ValueObject):
     preferred_contact_method: ContactMethod = ContactMethod.EMAIL
     vulnerable: bool = False
     language: str = Field(default="en", min_length=2, max_length=8)
-    sealed: str | None = Field(
-        default=None, description="The personal fields, encrypted with the customer's own key (crypto-shredding)"
-    )
+    sealed: Sealed = None
 
-    personal_fields: ClassVar[tuple[str, ...]] = ("name", "email", "phone", "address")
+    personal_fields: ClassVar[tuple[str, ...]] = ("name", "email", "phone", "address", "uprn", "vulnerable")
 
     def personal_subject(self) -> UUID | None:
         return self.customer_id
@@ -150,3 +163,23 @@ class Actor(ValueObject):
     id: str = Field(min_length=1, max_length=120)
     name: str | None = Field(default=None, max_length=200)
     team: str | None = Field(default=None, max_length=120)
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("name",)
+
+
+_UNIDENTIFIED_CUSTOMERS = UUID("0b6f3c1e-52d4-4c8a-9e57-3f1a2d9c7b40")
+
+
+def unidentified_subject_for(contact_id: UUID) -> UUID:
+    """The data subject of a contact whose customer is not identified (or who gave no details at all):
+    what they wrote and who they said they are is sealed with a key of its own, so it can be erased by
+    contact, or together with the customer they turn out to be (see `onestop erase-customer`)."""
+    return uuid5(_UNIDENTIFIED_CUSTOMERS, str(contact_id))
+
+
+def subject_of_contact(contact_id: UUID, customer: CustomerDetails | None) -> UUID:
+    """Whose key seals what a contact brought: its identified customer's, else its own subject's."""
+    if customer is not None and customer.customer_id is not None:
+        return customer.customer_id
+    return unidentified_subject_for(contact_id)

@@ -17,9 +17,11 @@ from onestop.contracts.events.common import (
     Location,
     NeedKind,
     Priority,
+    Sealed,
     ServiceCode,
     UtcDatetime,
     ValueObject,
+    subject_of_contact,
 )
 
 
@@ -44,6 +46,10 @@ class Need(ValueObject):
     avoidable_reason: str | None = Field(
         default=None, max_length=64, description="Agent's own reading of why the contact was avoidable"
     )
+    sealed: Sealed = None
+
+    # What the customer wrote or said, what was done for them, the agent's reading: free text that can name anyone.
+    personal_fields: ClassVar[tuple[str, ...]] = ("description", "resolution", "avoidable_reason")
 
 
 class ContactReceived(Event):
@@ -63,3 +69,10 @@ class ContactReceived(Event):
         default_factory=dict, description="Channel metadata, e.g. Open311 client id, email message id"
     )
     on_behalf_of_councillor: str | None = Field(default=None, max_length=200)
+    sealed: Sealed = None
+
+    # A message id or device id identifies a sender; a councillor is named.
+    personal_fields: ClassVar[tuple[str, ...]] = ("channel_details", "on_behalf_of_councillor")
+
+    def personal_subject(self) -> UUID:
+        return subject_of_contact(self.contact_id, self.customer)

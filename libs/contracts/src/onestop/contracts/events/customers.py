@@ -44,6 +44,8 @@ class CustomerErased(Event):
     topic: ClassVar[topics.Topic] = topics.CUSTOMERS
     aggregate_field: ClassVar[str] = "customer_id"
 
+    # One per key erased: the customer's own, a record merged into it, or a contact's own subject
+    # (`unidentified_subject_for`): every table keeping personal data is cleared of that subject's.
     customer_id: UUID
     erased_at: UtcDatetime
     legal_basis: str = Field(max_length=200)

@@ -1,14 +1,19 @@
 """Notifications and feedback: closing the loop with customers, councillors and staff."""
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from onestop.contracts import topics
 from onestop.contracts.events.base import Event
-from onestop.contracts.events.common import ContactMethod, UtcDatetime, ValueObject
+from onestop.contracts.events.common import ContactMethod, Sealed, UtcDatetime, ValueObject
+
+DataSubject = Annotated[
+    UUID | None,
+    Field(description="Whose key seals what this event holds of a person: the recipient's, or the case's customer's"),
+]
 
 
 class RecipientRole(StrEnum):
@@ -20,10 +25,13 @@ class RecipientRole(StrEnum):
 
 
 class Recipient(ValueObject):
+    """Who is told. A customer's or reporter's address is sealed with their own key; anyone else's (a ward
+    follower's, a councillor's) with the key of the event's `data_subject`."""
+
     role: RecipientRole
     id: str = Field(min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=500, description="Email, phone or postal address")
-    sealed: str | None = Field(default=None, description="`address`, encrypted with the customer's own key")
+    sealed: Sealed = None
 
     personal_fields: ClassVar[tuple[str, ...]] = ("address",)
 
@@ -56,6 +64,7 @@ class NotificationRequested(Event):
     language: str = Field(default="en", max_length=8)
     case_id: UUID | None = None
     trigger_event_id: UUID
+    data_subject: DataSubject = None
 
 
 class NotificationSent(Event):
@@ -82,10 +91,16 @@ class NotificationFailed(Event):
     notification_id: UUID
     failed_at: UtcDatetime
     method: ContactMethod
-    reason: str = Field(max_length=2000)
+    reason: str = Field(
+        default="", max_length=2000, description="What went wrong; a provider's error can hold an address"
+    )
     permanent: bool
     case_id: UUID | None = None
     fallback_method: ContactMethod | None = None
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("reason",)
 
 
 class FeedbackRequested(Event):
@@ -117,3 +132,7 @@ class FeedbackReceived(Event):
     satisfied: bool
     score: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=5000)
+    data_subject: DataSubject = None
+    sealed: Sealed = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("comment",)

@@ -15,6 +15,7 @@ from onestop.contracts.events.common import (
     Priority,
     ServiceCode,
     UtcDatetime,
+    subject_of_contact,
 )
 from onestop.contracts.events.contacts import Need
 
@@ -56,6 +57,9 @@ class NeedRouted(Event):
     classified_confidence: float | None = Field(
         default=None, ge=0, le=1, description="Set when the service type came from free-text classification"
     )
+
+    def personal_subject(self) -> UUID:
+        return subject_of_contact(self.contact_id, self.customer)
 
 
 class NeedSentToTriage(Event):
@@ -100,6 +104,11 @@ class ContactAssessed(Event):
     assessed_at: UtcDatetime
     channel: Channel
     service_area: str = Field(max_length=120)
+    service_code: ServiceCode | None = Field(
+        default=None,
+        description="The service the need was settled on: its own, the one read from its text, the one triage "
+        "chose, or that of the case it is about",
+    )
     avoidable: bool
     category: AvoidableCategory | None = None
     related_case_id: UUID | None = None

@@ -58,6 +58,7 @@ class DemoBackOffice:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.areas = set(areas)
+        self.service_areas = tuple(sorted(self.areas))  # on every report: cases refuses one outside them
         self.pace = Pace(speed)
         self.system = "demo-line-of-business"
         self._producer: AIOKafkaProducer | None = None
@@ -111,6 +112,7 @@ class DemoBackOffice:
             HandOffAccepted(
                 case_id=case.case_id,
                 system=self.system,
+                service_areas=self.service_areas,
                 work_item_id=work_item,
                 accepted_at=datetime.now(UTC),
                 expected_by=min(case.sla_due_at, now + timedelta(days=5)),
@@ -122,9 +124,11 @@ class DemoBackOffice:
             ProgressReported(
                 case_id=case.case_id,
                 system=self.system,
+                service_areas=self.service_areas,
                 work_item_id=work_item,
                 reported_at=datetime.now(UTC),
                 note=PROGRESS_NOTES.get(case.service_area, "Work is under way."),
+                public=True,  # written for the customer
             ),
             cause,
         )
@@ -134,6 +138,7 @@ class DemoBackOffice:
             WorkCompleted(
                 case_id=case.case_id,
                 system=self.system,
+                service_areas=self.service_areas,
                 work_item_id=work_item,
                 completed_at=datetime.now(UTC),
                 outcome=(

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -23,6 +23,21 @@ CENTRE = (52.2405, -0.8965)  # a town centre
 WARDS = ["Castle", "Abington", "Spencer", "St David", "Delapre"]
 FIRST = ["Jo", "Sam", "Priya", "Ade", "Kasia", "Tom", "Aisha", "Liam", "Mei", "Owen"]
 LAST = ["Bloggs", "Patel", "Okafor", "Nowak", "Smith", "Khan", "Evans", "Chen", "Jones", "Murphy"]
+
+
+class FreshToken(httpx.Auth):
+    """A bearer token minted again when half its life is gone: tokens live an hour, and the demo for days."""
+
+    def __init__(self, subject: str, scopes: list[str], ttl: timedelta = timedelta(hours=1)) -> None:
+        self.subject, self.scopes, self.ttl = subject, scopes, ttl
+        self.token, self.renew_at = "", datetime.min.replace(tzinfo=UTC)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        now = datetime.now(UTC)
+        if now >= self.renew_at:
+            self.token, self.renew_at = mint_token(self.subject, self.scopes, ttl=self.ttl), now + self.ttl / 2
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
 
 
 def person(rng: random.Random) -> dict[str, Any]:
@@ -127,8 +142,8 @@ def everyday(rng: random.Random) -> dict[str, Any]:
 class Traffic:
     def __init__(self, intake_url: str, seed: int = 2026) -> None:
         self.rng = random.Random(seed)
-        token = mint_token("demo-channels", ["contacts:write", "feeds:write"], ttl=timedelta(days=7))
-        self.client = httpx.AsyncClient(base_url=intake_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        token = FreshToken("demo-channels", ["contacts:write", "feeds:write"])
+        self.client = httpx.AsyncClient(base_url=intake_url, auth=token, timeout=30)
 
     async def contact(self, body: dict[str, Any]) -> dict[str, Any] | None:
         response = await self.client.post("/contacts", json=body, headers={"Idempotency-Key": str(uuid4())})

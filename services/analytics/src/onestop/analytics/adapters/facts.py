@@ -71,19 +71,36 @@ _INSERTS: dict[type[Any], list[_Statement]] = {
     ],
     AssessmentFact: [
         _Statement(
-            # The latest assessment of a need counts (a re-route revises it).
+            # The latest assessment of a need counts (a re-route revises it). Latest in the log, not by its
+            # stamp: every assessment of a contact is on its key, in the order routing made them, while a
+            # re-route reported by a back office carries the back office's time, which may be earlier than
+            # the moment routing caught up with the contact.
             """INSERT INTO {s}.assessments (contact_id, need_id, assessed_at, received_at, channel, service_area,
-                   avoidable, category, explanation)
-               VALUES ($1, $2, $3, (SELECT received_at FROM {s}.contacts WHERE contact_id = $1), $4, $5, $6, $7, $8)
+                   service_code, avoidable, category, explanation)
+               VALUES ($1, $2, $3, (SELECT received_at FROM {s}.contacts WHERE contact_id = $1), $4, $5, $6, $7, $8,
+                   $9)
                ON CONFLICT (contact_id, need_id) DO UPDATE SET assessed_at = EXCLUDED.assessed_at,
-                   avoidable = EXCLUDED.avoidable, category = EXCLUDED.category, explanation = EXCLUDED.explanation
-               WHERE {s}.assessments.assessed_at <= EXCLUDED.assessed_at""",
-            ("contact_id", "need_id", "assessed_at", "channel", "service_area", "avoidable", "category", "explanation"),
+                   service_code = COALESCE(EXCLUDED.service_code, {s}.assessments.service_code),
+                   avoidable = EXCLUDED.avoidable, category = EXCLUDED.category, explanation = EXCLUDED.explanation""",
+            (
+                "contact_id",
+                "need_id",
+                "assessed_at",
+                "channel",
+                "service_area",
+                "service_code",
+                "avoidable",
+                "category",
+                "explanation",
+            ),
         )
     ],
     DuplicateFact: [
         _Statement(
-            "INSERT INTO {s}.duplicates VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            # Filed by its contact's time, like an assessment (and likewise filled in if the contact comes later).
+            """INSERT INTO {s}.duplicates (contact_id, need_id, case_id, linked_at, received_at)
+               VALUES ($1, $2, $3, $4, (SELECT received_at FROM {s}.contacts WHERE contact_id = $1))
+               ON CONFLICT DO NOTHING""",
             ("contact_id", "need_id", "case_id", "linked_at"),
         )
     ],
@@ -154,9 +171,10 @@ _INSERTS: dict[type[Any], list[_Statement]] = {
 
 # Written after every insert, in log order.
 _UPDATES: dict[type[Any], list[_Statement]] = {
-    # An assessment read before its contact gets the contact's time once the contact is in.
+    # An assessment or a duplicate read before its contact gets the contact's time once the contact is in.
     ContactFact: [
-        _Statement("UPDATE {s}.assessments SET received_at = $2 WHERE contact_id = $1", ("contact_id", "received_at"))
+        _Statement("UPDATE {s}.assessments SET received_at = $2 WHERE contact_id = $1", ("contact_id", "received_at")),
+        _Statement("UPDATE {s}.duplicates SET received_at = $2 WHERE contact_id = $1", ("contact_id", "received_at")),
     ],
     SlaDueFact: [_Statement("UPDATE {s}.cases SET sla_due_at = $2 WHERE case_id = $1", ("case_id", "sla_due_at"))],
     FirstContactResolutionFact: [

@@ -1,15 +1,17 @@
-"""The measures councils report, computed from the facts (definitions in ../MEASURES.md).
+"""The measures councils report, computed from the facts (definitions in services/analytics/MEASURES.md).
 
 Every measure takes the same filter: a period [start, end) of event time, and optionally a service area
-and a channel. Percentages are rounded to one decimal place; counts are exact.
+and a channel. Months are the council's (its time zone, not UTC). Percentages are rounded to one decimal
+place; counts are exact.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from onestop.analytics.adapters.facts import checked
-from onestop.analytics.settings import Targets
+from onestop.analytics.settings import COUNCIL_TIMEZONE, Targets
 from onestop.servicekit.database import Connection
 
 AGE_BANDS = (("0-10 days", 0, 10), ("11-30 days", 11, 30), ("31-60 days", 31, 60), ("over 60 days", 61, None))
@@ -21,6 +23,7 @@ class Filter:
     end: datetime
     service_area: str | None = None
     channel: str | None = None
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(COUNCIL_TIMEZONE))  # whose months "by month" means
 
 
 def percent(part: int | float, whole: int | float) -> float | None:
@@ -30,6 +33,11 @@ def percent(part: int | float, whole: int | float) -> float | None:
 class Measures:
     def __init__(self, connection: Connection, schema: str, period: Filter) -> None:
         self.c, self.s, self.f = connection, checked(schema), period
+
+    def _month(self, time: str, args: list[Any]) -> tuple[str, list[Any]]:
+        """SQL for the council month (YYYY-MM) of `time`, and `args` with the council's zone added for it."""
+        with_zone = [*args, self.f.zone.key]
+        return f"to_char({time} AT TIME ZONE ${len(with_zone)}, 'YYYY-MM')", with_zone
 
     async def _one(self, sql: str, *args: Any) -> Any:
         """An aggregate query: always exactly one row."""
@@ -73,10 +81,11 @@ class Measures:
                 for r in rows
             }
         by["category"].pop("None", None)
+        month, month_args = self._month("COALESCE(received_at, assessed_at)", args)
         months = await self.c.fetch(
-            f"""SELECT to_char(COALESCE(received_at, assessed_at), 'YYYY-MM') AS month, count(*) AS contacts,
-                    count(*) FILTER (WHERE avoidable) AS avoidable FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1""",
-            *args,
+            f"""SELECT {month} AS month, count(*) AS contacts, count(*) FILTER (WHERE avoidable) AS avoidable
+                FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1""",
+            *month_args,
         )
         by["month"] = {
             r["month"]: {
@@ -115,11 +124,11 @@ class Measures:
         )
         total = sum(r["contacts"] for r in rows)
         self_service = sum(r["contacts"] for r in rows if r["self_service"])
+        month, month_args = self._month("received_at", args)
         months = await self.c.fetch(
-            f"""SELECT to_char(received_at, 'YYYY-MM') AS month, count(*) AS contacts,
-                    count(*) FILTER (WHERE self_service) AS self_service FROM {self.s}.contacts WHERE {where}
-                GROUP BY 1 ORDER BY 1""",
-            *args,
+            f"""SELECT {month} AS month, count(*) AS contacts, count(*) FILTER (WHERE self_service) AS self_service
+                FROM {self.s}.contacts WHERE {where} GROUP BY 1 ORDER BY 1""",
+            *month_args,
         )
         return {
             "contacts": total,
@@ -190,10 +199,12 @@ class Measures:
         }
 
     async def sla_compliance(self) -> dict[str, Any]:
+        """Only cases that had a due time: one resolved at first contact had no standard to meet."""
         where, args = self._where("closed_at")
         rows = await self.c.fetch(
             f"""SELECT service_area, count(*) AS closed, count(*) FILTER (WHERE within_sla) AS within
-                FROM {self.s}.cases WHERE within_sla IS NOT NULL AND {where} GROUP BY 1 ORDER BY 1""",
+                FROM {self.s}.cases WHERE sla_due_at IS NOT NULL AND within_sla IS NOT NULL AND {where}
+                GROUP BY 1 ORDER BY 1""",
             *args,
         )
         closed, within = sum(r["closed"] for r in rows), sum(r["within"] for r in rows)
@@ -266,15 +277,21 @@ class Measures:
         }
 
     async def reasons_for_contact(self) -> dict[str, Any]:
-        where, args = self._where("received_at", area=None)
+        """Needs by the service they were settled on (the one routing read from an email's text, triage
+        chose, or the case a chaser named), else the one they came with; unclassified while in triage."""
+        where, args = self._where("n.received_at", area=None, channel="n.channel")
+        month, args = self._month("n.received_at", args)
         rows = await self.c.fetch(
-            f"""SELECT to_char(received_at, 'YYYY-MM') AS month, COALESCE(service_code, 'unclassified') AS code,
-                    count(*) AS needs FROM {self.s}.needs WHERE {where} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""",
+            f"""SELECT {month} AS month, COALESCE(a.service_code, n.service_code, 'unclassified') AS code,
+                    count(*) AS needs
+                FROM {self.s}.needs n LEFT JOIN {self.s}.assessments a USING (contact_id, need_id)
+                WHERE {where} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""",
             *args,
         )
         where_a, args_a = self._where("COALESCE(received_at, assessed_at)")
+        month, args_a = self._month("COALESCE(received_at, assessed_at)", args_a)
         repeats = await self.c.fetch(
-            f"""SELECT to_char(COALESCE(received_at, assessed_at), 'YYYY-MM') AS month, count(*) AS repeats
+            f"""SELECT {month} AS month, count(*) AS repeats
                 FROM {self.s}.assessments WHERE category = 'repeat_contact' AND {where_a} GROUP BY 1 ORDER BY 1""",
             *args_a,
         )
@@ -284,7 +301,8 @@ class Measures:
         return {"by_month": by_month, "repeat_contacts_by_month": {r["month"]: r["repeats"] for r in repeats}}
 
     async def duplicates_absorbed(self) -> dict[str, Any]:
-        where, args = self._where("linked_at", area=None, channel=None)
+        """Filed by when the report came in (its contact's time)."""
+        where, args = self._where("COALESCE(received_at, linked_at)", area=None, channel=None)
         return {
             "reports_linked": await self.c.fetchval(f"SELECT count(*) FROM {self.s}.duplicates WHERE {where}", *args)
         }
@@ -310,6 +328,7 @@ class Measures:
                 "end": self.f.end,
                 "service_area": self.f.service_area,
                 "channel": self.f.channel,
+                "time_zone": self.f.zone.key,
             },
             "targets": targets.model_dump(),
             "measures": figures,
@@ -327,4 +346,5 @@ class Measures:
                 ORDER BY 3 DESC LIMIT {int(limit)}""",
             *args,
         )
-        return [dict(r) for r in rows]
+        # Shown on the council's clock.
+        return [dict(r) | {"received_at": r["received_at"].astimezone(self.f.zone)} for r in rows]

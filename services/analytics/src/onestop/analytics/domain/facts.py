@@ -35,6 +35,7 @@ class AssessmentFact:
     assessed_at: datetime
     channel: str
     service_area: str
+    service_code: str | None  # the service the need was settled on
     avoidable: bool
     category: str | None
     explanation: str
@@ -42,6 +43,8 @@ class AssessmentFact:
 
 @dataclass(frozen=True)
 class DuplicateFact:
+    """A report absorbed by a case already open; it counts when its contact came in."""
+
     contact_id: UUID
     need_id: UUID
     case_id: UUID

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from onestop.analytics.adapters.measures import Filter
+from onestop.analytics.web.definitions import definition_link, published_definitions
 from onestop.contracts.events.common import Channel
 from onestop.contracts.service_catalogue import service_catalogue
 
@@ -37,8 +38,19 @@ def _query(period: Filter, **extra: str | None) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
+def _defined(heading: str) -> str:
+    """The link from a figure to its definition: `heading` is its section of MEASURES.md."""
+    return f"<p class='definition'><a href='{definition_link(heading)}'>How this is counted</a></p>"
+
+
 def _card(
-    title: str, value: float | int | None, unit: str, target: float | None = None, higher_is_better: bool = True
+    title: str,
+    value: float | int | None,
+    unit: str,
+    target: float | None = None,
+    higher_is_better: bool = True,
+    *,
+    defined_in: str,
 ) -> str:
     shown = "no figure" if value is None else f"{value:g}{unit}"
     verdict, target_text = "", ""
@@ -50,14 +62,22 @@ def _card(
             target_text += " (met)" if good else " (not met)"
     return (
         f"<div class='card {verdict}'><h2>{escape(title)}</h2><div class='value'>{escape(shown)}</div>"
-        f"<div class='target'>{escape(target_text)}</div></div>"
+        f"<div class='target'>{escape(target_text)}</div>{_defined(defined_in)}</div>"
     )
 
 
-def _bars(title: str, data: Mapping[str, float | int | None], unit: str = "", link: Any = None, note: str = "") -> str:
+def _bars(
+    title: str,
+    data: Mapping[str, float | int | None],
+    unit: str = "",
+    link: Any = None,
+    note: str = "",
+    *,
+    defined_in: str,
+) -> str:
     items = [(k, v) for k, v in data.items() if v is not None]
     if not items:
-        return f"<section><h2>{escape(title)}</h2><p>No figures for this period.</p></section>"
+        return f"<section><h2>{escape(title)}</h2><p>No figures for this period.</p>{_defined(defined_in)}</section>"
     width, row, label_w = 600, 28, 250
     top = max(float(v) for _, v in items) or 1.0
     bars = []
@@ -79,7 +99,8 @@ def _bars(title: str, data: Mapping[str, float | int | None], unit: str = "", li
         f"<svg role='img' aria-label='{escape(title)}' viewBox='0 0 {width} {height}' width='100%' "
         f"xmlns='http://www.w3.org/2000/svg'>{''.join(bars)}</svg>"
     )
-    return f"<section><h2>{escape(title)}</h2>{svg}{f'<p>{escape(note)}</p>' if note else ''}</section>"
+    note_text = f"<p>{escape(note)}</p>" if note else ""
+    return f"<section><h2>{escape(title)}</h2>{svg}{note_text}{_defined(defined_in)}</section>"
 
 
 def _select(name: str, options: list[tuple[str, str]], chosen: str | None) -> str:
@@ -95,7 +116,8 @@ def _page(title: str, subtitle: str, body: str) -> str:
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><header><h1>{escape(title)}</h1>"
         f"<p>{escape(subtitle)}</p></header><main>{body}</main><footer>Figures are counted from the council's "
-        "case log by event time; see the published definitions of each measure.</footer></body></html>"
+        "case log by when things happened, in council months; see the "
+        "<a href='/definitions'>published definitions</a> of each measure.</footer></body></html>"
     )
 
 
@@ -120,43 +142,65 @@ def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
                 "%",
                 t["avoidable_contact_max_percent"],
                 higher_is_better=False,
+                defined_in="Avoidable contact (NI14)",
             ),
             _card(
                 "Resolved at first contact",
                 m["first_contact_resolution"]["percent"],
                 "%",
                 t["first_contact_resolution_min_percent"],
+                defined_in="First-contact resolution",
             ),
-            _card("Self-service share", m["channel_mix"]["self_service_percent"], "%"),
+            _card(
+                "Self-service share",
+                m["channel_mix"]["self_service_percent"],
+                "%",
+                defined_in="Channel mix and self-service share",
+            ),
             _card(
                 "Calls abandoned",
                 phone["abandonment_percent"],
                 "%",
                 t["abandonment_max_percent"],
                 higher_is_better=False,
+                defined_in="Telephone",
             ),
             _card(
                 "Calls answered in 20 seconds",
                 phone["answered_within_20s_percent"],
                 "%",
                 t["answered_in_20s_min_percent"],
+                defined_in="Telephone",
             ),
-            _card("Average speed of answer", phone["average_speed_of_answer_seconds"], " s"),
+            _card("Average speed of answer", phone["average_speed_of_answer_seconds"], " s", defined_in="Telephone"),
             _card(
                 "Average wait at the one-stop shop",
                 round(wait / 60, 1) if wait is not None else None,
                 " min",
                 t["face_to_face_wait_max_seconds"] / 60,
                 higher_is_better=False,
+                defined_in="Face to face",
             ),
             _card(
                 "Cases within the service standard",
                 m["sla_compliance"]["percent"],
                 "%",
                 t["sla_compliance_min_percent"],
+                defined_in="Service-level compliance",
             ),
-            _card("Satisfied customers", m["satisfaction"]["percent"], "%", t["satisfaction_min_percent"]),
-            _card("Duplicate reports absorbed", m["duplicates_absorbed"]["reports_linked"], ""),
+            _card(
+                "Satisfied customers",
+                m["satisfaction"]["percent"],
+                "%",
+                t["satisfaction_min_percent"],
+                defined_in="Satisfaction",
+            ),
+            _card(
+                "Duplicate reports absorbed",
+                m["duplicates_absorbed"]["reports_linked"],
+                "",
+                defined_in="Duplicate reports absorbed",
+            ),
         ]
     )
     drill = lambda category: f"/dashboard/ni14?{_query(period, category=category)}"  # noqa: E731
@@ -174,26 +218,35 @@ def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
     }
     charts = "".join(
         [
-            _bars("Contacts by channel", m["channel_mix"]["by_channel"]),
+            _bars(
+                "Contacts by channel", m["channel_mix"]["by_channel"], defined_in="Channel mix and self-service share"
+            ),
             _bars(
                 "Avoidable contact by reason (select a reason to see the contacts)",
                 {k: v["avoidable"] for k, v in ni14["by"]["category"].items()},
                 link=drill,
                 note=f"{ni14['avoidable']} of {ni14['contacts']} contacts were avoidable.",
+                defined_in="Avoidable contact (NI14)",
             ),
             _bars(
                 "Avoidable contact by service (%)",
                 {k: v["percent"] for k, v in ni14["by"]["service_area"].items()},
                 "%",
+                defined_in="Avoidable contact (NI14)",
             ),
             _bars(
                 "Cases within the service standard, by service (%)",
                 {k: v["percent"] for k, v in m["sla_compliance"]["by_service_area"].items()},
                 "%",
+                defined_in="Service-level compliance",
             ),
-            _bars(f"Open cases by age on {period.end:%d %B %Y}", m["open_cases_by_age"]["bands"]),
-            _bars("Complaints by stage", complaints),
-            _bars("Top reasons for contact", top_reasons),
+            _bars(
+                f"Open cases by age on {period.end:%d %B %Y}",
+                m["open_cases_by_age"]["bands"],
+                defined_in="Open cases by age",
+            ),
+            _bars("Complaints by stage", complaints, defined_in="Complaints"),
+            _bars("Top reasons for contact", top_reasons, defined_in="Reasons for contact"),
         ]
     )
     scope = (
@@ -217,18 +270,17 @@ def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
 
 
 def render_drilldown(rows: list[dict[str, Any]], period: Filter, category: str | None) -> str:
+    """The public drill-down: when, channel, service and reason of each avoidable contact. The explanation
+    (which can hold a reason typed by staff, or a team's name) and the contact's id are for analysts only,
+    behind `/ni14/contacts`."""
     body = "".join(
         f"<tr><td>{r['received_at']:%d %b %H:%M}</td><td>{escape(str(r['channel']).replace('_', ' '))}</td>"
-        f"<td>{escape(str(r['service_area']).replace('_', ' '))}</td><td>{escape(str(r['category']).replace('_', ' '))}</td>"
-        f"<td>{escape(r['explanation'] or '')}</td><td><code>{str(r['contact_id'])[:8]}</code></td></tr>"
+        f"<td>{escape(str(r['service_area']).replace('_', ' '))}</td><td>{escape(str(r['category']).replace('_', ' '))}</td></tr>"
         for r in rows
     )
     what = category.replace("_", " ") if category else "all reasons"
     table = (
-        (
-            "<table><tr><th>When</th><th>Channel</th><th>Service</th><th>Reason</th><th>Why it counts</th>"
-            f"<th>Contact</th></tr>{body}</table>"
-        )
+        f"<table><tr><th>When</th><th>Channel</th><th>Service</th><th>Reason</th></tr>{body}</table>"
         if rows
         else "<p>No avoidable contacts for this selection.</p>"
     )
@@ -236,4 +288,14 @@ def render_drilldown(rows: list[dict[str, Any]], period: Filter, category: str |
         f"Avoidable contacts, {period.start:%B %Y}: {what}",
         f"{len(rows)} contacts",
         f"<p><a href='/dashboard?{escape(_query(period))}'>Back to the dashboard</a></p>{table}",
+    )
+
+
+def render_definitions() -> str:
+    """The published definitions page (MEASURES.md), which every figure on the dashboard links to."""
+    title, body = published_definitions()
+    return _page(
+        title,
+        "How every figure on the dashboard is counted",
+        f"<p><a href='/dashboard'>Back to the dashboard</a></p><article class='definitions'>{body}</article>",
     )

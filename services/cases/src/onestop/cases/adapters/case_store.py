@@ -10,6 +10,7 @@ from onestop.cases.domain.case import Case
 from onestop.cases.domain.sla import AGED_30_DAYS, AGED_60_DAYS
 from onestop.contracts import EventEnvelope
 from onestop.servicekit.database import Connection
+from onestop.servicekit.personal_data import open_envelope
 
 
 class CaseStore:
@@ -25,9 +26,11 @@ class CaseStore:
         self, case_id: UUID, expected_version: int, envelopes: Sequence[EventEnvelope]
     ) -> list[EventEnvelope]:
         """Append after `expected_version` (ConcurrencyConflict if the case moved on) and project; returns
-        the envelopes as stored, personal data sealed, for the outbox."""
+        the envelopes as stored, personal data sealed, for the outbox. The read models are projected from
+        what the store holds, opened: a note shown for the case is readable there until its customer is
+        erased (and one made after the erasure never is)."""
         stored = await event_store.append(self.connection, case_id, expected_version, envelopes)
-        await projections.project(self.connection, stored)
+        await projections.project(self.connection, [await open_envelope(envelope) for envelope in stored])
         return stored
 
     async def due_for_escalation(self, now: datetime) -> list[UUID]:

@@ -37,8 +37,8 @@ async def _project_one(connection: Connection, envelope: EventEnvelope) -> None:
         case CaseRaised():
             await connection.execute(
                 """INSERT INTO case_summary (case_id, reference, status, kind, channel, service_code, service_area,
-                       priority, contact_id, need_id, customer_id, ward, raised_at, version, updated_at)
-                   VALUES ($1, $2, 'raised', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $12)""",
+                       priority, contact_id, need_id, customer_id, ward, raised_at, version, updated_at, data_subject)
+                   VALUES ($1, $2, 'raised', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $12, $13)""",
                 event.case_id,
                 event.reference,
                 event.kind.value,
@@ -51,6 +51,7 @@ async def _project_one(connection: Connection, envelope: EventEnvelope) -> None:
                 event.customer.customer_id if event.customer else None,
                 event.location.ward if event.location else None,
                 event.raised_at,
+                event.personal_subject(),
             )
             return
         case CaseHandedOff():
@@ -131,7 +132,11 @@ async def record_merge(connection: Connection, surviving_id: object, merged_id: 
 
 
 async def forget_customer(connection: Connection, customer_id: object) -> None:
-    """Erasure: the customer's link to their contacts and cases goes; the counts behind statistics stay."""
+    """Erasure: the customer's link to their contacts and cases goes, and what their cases showed of them
+    (a note, an outcome: free text); the counts behind statistics stay."""
     await connection.execute("DELETE FROM customer_contacts WHERE customer_id = $1", customer_id)
-    await connection.execute("UPDATE case_summary SET customer_id = NULL WHERE customer_id = $1", customer_id)
+    await connection.execute(
+        "UPDATE case_summary SET customer_id = NULL, public_note = NULL WHERE customer_id = $1 OR data_subject = $1",
+        customer_id,
+    )
     await connection.execute("DELETE FROM customer_merges WHERE merged_id = $1 OR surviving_id = $1", customer_id)

@@ -1,5 +1,10 @@
-"""What the API reads: the read models and a case's history, straight from the database."""
+"""What the API reads: the read models and a case's history, straight from the database.
 
+Reads for staff take `within_areas`, the service areas the caller is limited to (None: every area), and
+filter by it in SQL, so that totals and pages count only what the caller may see.
+"""
+
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +32,7 @@ class CaseViews:
     async def cases(
         self,
         *,
+        within_areas: Collection[str] | None,
         service_area: str | None,
         team: str | None,
         status: str | None,
@@ -37,6 +43,9 @@ class CaseViews:
         """How many cases match, and the page of them from `offset`, oldest first."""
         clauses: list[str] = []
         args: list[object] = []
+        if within_areas is not None:
+            args.append(list(within_areas))
+            clauses.append(f"service_area = ANY(${len(args)}::text[])")
         for column, value in (("service_area", service_area), ("team", team), ("status", status)):
             if value is not None:
                 args.append(value)
@@ -55,31 +64,51 @@ class CaseViews:
             )
         return total, [dict(row) for row in rows]
 
-    async def open_cases(self, *, service_area: str | None, team: str | None) -> list[Row]:
+    async def open_cases(
+        self, *, within_areas: Collection[str] | None, service_area: str | None, team: str | None
+    ) -> list[Row]:
         """Open cases for a work list, oldest first."""
         rows = await self.pool.fetch(
             """SELECT case_id, reference, service_area, team, status, raised_at, sla_due_at FROM case_summary
                WHERE status = ANY($1::text[])
                  AND ($2::text IS NULL OR service_area = $2) AND ($3::text IS NULL OR team = $3)
+                 AND ($4::text[] IS NULL OR service_area = ANY($4::text[]))
                ORDER BY raised_at""",
             list(OPEN_STATUSES),
             service_area,
             team,
+            None if within_areas is None else list(within_areas),
         )
         return [dict(row) for row in rows]
 
-    async def customer(self, customer_id: UUID) -> tuple[list[UUID], list[Row], list[Row]]:
-        """The customer's records (theirs and every one merged into it), their contacts and their cases."""
+    async def customer(
+        self, customer_id: UUID, *, within_areas: Collection[str] | None
+    ) -> tuple[list[UUID], list[Row], list[Row]]:
+        """The customer's records (theirs and every one merged into it), their contacts and their cases.
+
+        Limited to areas, it holds their cases of those areas and only the contacts that raised them."""
+        areas = None if within_areas is None else list(within_areas)
         async with self.pool.acquire() as connection:
             merged = await connection.fetch(
                 "SELECT merged_id FROM customer_merges WHERE surviving_id = $1", customer_id
             )
             ids = [customer_id, *(row["merged_id"] for row in merged)]
             contacts = await connection.fetch(
-                "SELECT * FROM customer_contacts WHERE customer_id = ANY($1::uuid[]) ORDER BY received_at", ids
+                """SELECT * FROM customer_contacts c WHERE customer_id = ANY($1::uuid[])
+                     AND ($2::text[] IS NULL OR EXISTS (
+                         SELECT 1 FROM case_summary s
+                         WHERE s.customer_id = ANY($1::uuid[]) AND s.contact_id = c.contact_id
+                           AND s.service_area = ANY($2::text[])))
+                   ORDER BY received_at""",
+                ids,
+                areas,
             )
             cases = await connection.fetch(
-                "SELECT * FROM case_summary WHERE customer_id = ANY($1::uuid[]) ORDER BY raised_at", ids
+                """SELECT * FROM case_summary WHERE customer_id = ANY($1::uuid[])
+                     AND ($2::text[] IS NULL OR service_area = ANY($2::text[]))
+                   ORDER BY raised_at""",
+                ids,
+                areas,
             )
         return ids, [dict(row) for row in contacts], [dict(row) for row in cases]
 

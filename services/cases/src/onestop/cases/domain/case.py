@@ -38,6 +38,8 @@ from onestop.contracts.events.routing import NeedRouted
 from onestop.contracts.identifiers import case_reference_for
 
 SYSTEM = Actor(kind="system", id="onestop-cases")
+# What stands for a back office's words that were sealed for a customer since erased.
+ERASED_TEXT = "(not kept: the customer's personal data was erased)"
 AGE_ROLES = ("senior_manager", "portfolio_holder")
 
 
@@ -101,6 +103,8 @@ class Case:
     owner: str | None = None
     hand_off_model: HandOffModel | None = None
     customer: CustomerDetails | None = None
+    # Whose key seals the personal data of every event of the case: its customer, or its contact's subject.
+    data_subject: UUID | None = None
     raised_at: datetime | None = None
     sla_due_at: datetime | None = None
     closed_at: datetime | None = None
@@ -128,6 +132,7 @@ class Case:
                 self.reference, self.contact_id, self.need_id = event.reference, event.contact_id, event.need_id
                 self.channel, self.kind, self.service_code = event.channel, event.kind, event.service_code
                 self.service_area, self.customer, self.raised_at = event.service_area, event.customer, event.raised_at
+                self.data_subject = event.personal_subject()
                 self.complaint = event.complaint
                 self.status = CaseStatus.RAISED
             case CaseHandedOff():
@@ -180,7 +185,11 @@ class Case:
 
     @staticmethod
     def raise_from(decision: NeedRouted, calendar: WorkingCalendar) -> list[Event]:
-        """A routed need becomes a case: handed off with its due time, or resolved on the spot."""
+        """A routed need becomes a case: handed off with its due time, or resolved on the spot.
+
+        The case is raised, and a first-contact resolution made, when the contact was received (the
+        council's time, not the moment routing got to it), so each is counted in the month it happened.
+        A case resolved on the spot had no service standard to meet: its closure has no verdict on one."""
         need = decision.need
         reference = case_reference_for(decision.case_id)
         complaint = None
@@ -191,7 +200,7 @@ class Case:
         raised = CaseRaised(
             case_id=decision.case_id,
             reference=reference,
-            raised_at=decision.routed_at,
+            raised_at=decision.received_at,
             contact_id=decision.contact_id,
             need_id=need.need_id,
             channel=decision.channel,
@@ -210,19 +219,19 @@ class Case:
             events.append(
                 CaseResolved(
                     case_id=decision.case_id,
-                    resolved_at=decision.routed_at,
+                    resolved_at=decision.received_at,
                     outcome=need.resolution or "Resolved at the first point of contact.",
                     resolved_by=SYSTEM,
                     at_first_contact=True,
+                    data_subject=decision.personal_subject(),
                 )
             )
             events.append(
                 CaseClosed(
                     case_id=decision.case_id,
-                    closed_at=decision.routed_at,
+                    closed_at=decision.received_at,
                     outcome=CaseOutcome.RESOLVED,
                     service_area=decision.service_area,
-                    within_sla=True,
                 )
             )
             return events
@@ -241,6 +250,7 @@ class Case:
                 summary=need.description,
                 location=need.location,
                 rule_id=decision.rule_id,
+                data_subject=decision.personal_subject(),
             )
         )
         return events
@@ -260,11 +270,18 @@ class Case:
         ]
 
     def report_progress(
-        self, note: str, at: datetime, public: bool = True, expected_by: datetime | None = None
+        self, note: str | None, at: datetime, public: bool = True, expected_by: datetime | None = None
     ) -> list[Event]:
         self._require_open("report progress")
         return [
-            CaseProgressUpdated(case_id=self.case_id, updated_at=at, note=note, public=public, expected_by=expected_by)
+            CaseProgressUpdated(
+                case_id=self.case_id,
+                updated_at=at,
+                note=note,
+                public=public,
+                expected_by=expected_by,
+                data_subject=self.data_subject,
+            )
         ]
 
     def complete(self, report: WorkCompleted) -> list[Event]:
@@ -272,13 +289,15 @@ class Case:
         self._require_open("complete the work")
         actor = Actor(kind="system", id=report.system)
         if report.declined:
-            return self.decline(report.outcome, actor, report.completed_at)
-        return self.resolve(report.outcome, actor, report.completed_at)
+            return self.decline(report.outcome or ERASED_TEXT, actor, report.completed_at)
+        return self.resolve(report.outcome or ERASED_TEXT, actor, report.completed_at)
 
     def resolve(self, outcome: str, by: Actor, at: datetime) -> list[Event]:
         self._require_open("resolve the case")
         return [
-            CaseResolved(case_id=self.case_id, resolved_at=at, outcome=outcome, resolved_by=by),
+            CaseResolved(
+                case_id=self.case_id, resolved_at=at, outcome=outcome, resolved_by=by, data_subject=self.data_subject
+            ),
             self._closing(at, CaseOutcome.RESOLVED),
         ]
 
@@ -287,7 +306,12 @@ class Case:
         if not reason.strip():
             raise CaseRuleBroken("a declined case needs a reason the customer can be given")
         declined = CaseDeclined(
-            case_id=self.case_id, declined_at=at, reason=reason, declined_by=by, policy_reference=policy_reference
+            case_id=self.case_id,
+            declined_at=at,
+            reason=reason,
+            declined_by=by,
+            policy_reference=policy_reference,
+            data_subject=self.data_subject,
         )
         return [declined, self._closing(at, CaseOutcome.DECLINED)]
 
@@ -306,13 +330,25 @@ class Case:
             raise CaseRuleBroken(f"cannot reopen: the case is {self.status or 'not raised'}, not closed")
         if at - self.closed_at > window:
             raise CaseRuleBroken(f"cannot reopen: closed more than {window.days} days ago; raise a new request")
-        return [CaseReopened(case_id=self.case_id, reopened_at=at, reason=reason, reopened_by=by)]
+        return [
+            CaseReopened(
+                case_id=self.case_id, reopened_at=at, reason=reason, reopened_by=by, data_subject=self.data_subject
+            )
+        ]
 
     def add_note(self, text: str, author: Actor, at: datetime, internal: bool = True) -> list[Event]:
         if not self.exists:
             raise CaseRuleBroken("cannot add a note: the case does not exist")
         return [
-            NoteAdded(case_id=self.case_id, note_id=uuid4(), added_at=at, author=author, text=text, internal=internal)
+            NoteAdded(
+                case_id=self.case_id,
+                note_id=uuid4(),
+                added_at=at,
+                author=author,
+                text=text,
+                internal=internal,
+                data_subject=self.data_subject,
+            )
         ]
 
     def reassign(
@@ -330,6 +366,7 @@ class Case:
                 previous_team=self.team or None,
                 reason=reason,
                 rerouted=rerouted,
+                data_subject=self.data_subject,
             )
         ]
 
@@ -337,7 +374,7 @@ class Case:
         """The back office says it is not theirs: re-route (a wrongly routed contact, for NI14)."""
         self._require_open("re-route the case")
         return self.reassign(
-            report.suggested_team or triage_team, report.rejected_at, reason=report.reason, rerouted=True
+            report.suggested_team or triage_team, report.rejected_at, reason=report.reason or "", rerouted=True
         )
 
     def link_reporter(

@@ -1,8 +1,17 @@
 """Attachments that came by email or post, kept in PostgreSQL and handed on by reference."""
 
+import re
+from collections.abc import Iterable
 from uuid import UUID, uuid4
 
 from onestop.servicekit.database import Connection
+
+_OURS = re.compile(r"/attachments/([0-9a-fA-F-]{36})$")
+
+
+def attachment_ids_in(urls: Iterable[str | None]) -> list[UUID]:
+    """The attachments kept here that `urls` point at (intake's own `/attachments/<id>` addresses)."""
+    return [UUID(found.group(1)) for url in urls if url and (found := _OURS.search(url))]
 
 
 class Attachments:
@@ -21,3 +30,15 @@ class Attachments:
             content,
         )
         return attachment_id
+
+    async def belong_to(self, data_subject: UUID, attachment_ids: list[UUID]) -> None:
+        """The attachments came with a contact of `data_subject`: erasing them erases these."""
+        if attachment_ids:
+            await self.connection.execute(
+                "UPDATE attachments SET data_subject = $1 WHERE attachment_id = ANY($2::uuid[])",
+                data_subject,
+                attachment_ids,
+            )
+
+    async def erase(self, data_subject: UUID) -> None:
+        await self.connection.execute("DELETE FROM attachments WHERE data_subject = $1", data_subject)

@@ -22,8 +22,8 @@ class Open311Requests:
         [need] = contact.needs
         await self.connection.execute(
             """INSERT INTO open311_requests (token, contact_id, need_id, case_id, client, service_code,
-                   service_name, description, address, lat, long, media_url, requested_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)""",
+                   service_name, description, address, lat, long, media_url, requested_at, updated_at, data_subject)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)""",
             contact.contact_id,
             contact.contact_id,
             need.need_id,
@@ -37,6 +37,7 @@ class Open311Requests:
             request.long,
             request.media_url,
             contact.received_at,
+            contact.personal_subject(),
         )
 
     async def case_raised(self, case_id: UUID, at: datetime, reference: str) -> None:
@@ -45,10 +46,10 @@ class Open311Requests:
     async def handed_off(self, case_id: UUID, at: datetime, team: str, due: datetime) -> None:
         await self._set(case_id, at, "agency = $3, expected_at = $4", team, due)
 
-    async def progress_noted(self, case_id: UUID, at: datetime, note: str, expected_by: datetime | None) -> None:
+    async def progress_noted(self, case_id: UUID, at: datetime, note: str | None, expected_by: datetime | None) -> None:
         await self._set(case_id, at, "status_notes = $3, expected_at = COALESCE($4, expected_at)", note, expected_by)
 
-    async def outcome_noted(self, case_id: UUID, at: datetime, note: str) -> None:
+    async def outcome_noted(self, case_id: UUID, at: datetime, note: str | None) -> None:
         await self._set(case_id, at, "status_notes = $3", note)
 
     async def closed(self, case_id: UUID, at: datetime) -> None:
@@ -56,6 +57,14 @@ class Open311Requests:
 
     async def reopened(self, case_id: UUID, at: datetime) -> None:
         await self._set(case_id, at, "status = 'open'")
+
+    async def erase(self, data_subject: UUID) -> None:
+        """What the requester wrote, where, and what they were told goes; the request and its status stay."""
+        await self.connection.execute(
+            """UPDATE open311_requests SET description = NULL, address = NULL, media_url = NULL, status_notes = NULL
+               WHERE data_subject = $1""",
+            data_subject,
+        )
 
     async def _set(self, case_id: UUID, at: datetime, assignments: str, *values: object) -> None:
         await self.connection.execute(

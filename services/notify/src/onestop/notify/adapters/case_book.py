@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from onestop.contracts.events.common import unidentified_subject_for
 from onestop.notify.domain.model import FollowedCase, Reporter
 from onestop.servicekit.database import Connection
 
@@ -29,6 +30,8 @@ def _case(row: asyncpg.Record) -> FollowedCase:
         customer_id=row["customer_id"],
         customer=_customer(row["customer"]),
         ward=row["ward"],
+        # A case kept before its subject was: the same subject its events were sealed under.
+        data_subject=row["data_subject"] or row["customer_id"] or unidentified_subject_for(row["contact_id"]),
         sla_due_at=row["sla_due_at"],
         outcome=row["outcome"],
         declined=row["declined"],
@@ -57,7 +60,8 @@ class CaseBook:
     async def record_case(self, case: FollowedCase) -> None:
         await self.connection.execute(
             """INSERT INTO cases (case_id, contact_id, reference, service_code, service_area, customer_id,
-                   customer, ward) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT DO NOTHING""",
+                   customer, ward, data_subject)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING""",
             case.case_id,
             case.contact_id,
             case.reference,
@@ -66,6 +70,7 @@ class CaseBook:
             case.customer_id,
             _customer_json(case.customer),
             case.ward,
+            case.data_subject,
         )
 
     async def get(self, case_id: UUID) -> FollowedCase | None:
@@ -79,10 +84,10 @@ class CaseBook:
     async def set_sla_due(self, case_id: UUID, due: datetime) -> None:
         await self.connection.execute("UPDATE cases SET sla_due_at = $2 WHERE case_id = $1", case_id, due)
 
-    async def set_outcome(self, case_id: UUID, outcome: str) -> None:
+    async def set_outcome(self, case_id: UUID, outcome: str | None) -> None:
         await self.connection.execute("UPDATE cases SET outcome = $2 WHERE case_id = $1", case_id, outcome)
 
-    async def decline(self, case_id: UUID, reason: str) -> None:
+    async def decline(self, case_id: UUID, reason: str | None) -> None:
         await self.connection.execute(
             "UPDATE cases SET outcome = $2, declined = true WHERE case_id = $1", case_id, reason
         )
@@ -117,6 +122,8 @@ class CaseBook:
         return [row["contact_id"] for row in rows]
 
     async def forget_customer(self, customer_id: UUID) -> None:
-        """Erasure: the contact details go; what statistics need stays."""
-        await self.connection.execute("UPDATE cases SET customer = NULL WHERE customer_id = $1", customer_id)
+        """Erasure: the contact details go, and the outcome they were told (free text); what statistics need stays."""
+        await self.connection.execute(
+            "UPDATE cases SET customer = NULL, outcome = NULL WHERE customer_id = $1 OR data_subject = $1", customer_id
+        )
         await self.connection.execute("UPDATE reporters SET customer = NULL WHERE customer_id = $1", customer_id)

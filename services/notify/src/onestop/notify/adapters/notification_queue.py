@@ -34,6 +34,7 @@ def _notification(row: asyncpg.Record) -> QueuedNotification:
         context=json.loads(row["context"]),
         attempts=row["attempts"],
         claim_id=row["claim_id"],
+        data_subject=row["data_subject"],
     )
 
 
@@ -45,8 +46,8 @@ class NotificationQueue:
         """Queue it unless its key was queued before; True if it was new."""
         inserted = await self.connection.fetchval(
             """INSERT INTO notifications (notification_id, notification_key, trigger_event_id, case_id, contact_id,
-                   recipient_role, recipient_id, method, address, template, language, context, due_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)
+                   recipient_role, recipient_id, method, address, template, language, context, due_at, data_subject)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
                ON CONFLICT (notification_key) DO NOTHING RETURNING true""",
             notification.notification_id,
             notification.notification_key,
@@ -61,6 +62,7 @@ class NotificationQueue:
             notification.language,
             json.dumps(notification.context, default=str),
             due_at,
+            notification.data_subject,
         )
         return bool(inserted)
 
@@ -131,9 +133,11 @@ class NotificationQueue:
         return {ContactMethod(row["method"]) for row in rows}
 
     async def forget_customer(self, customer_id: UUID) -> None:
-        """Erasure: a customer's or reporter's address and message details go; the counts stay."""
+        """Erasure: a customer's or reporter's address, message details and the provider's errors (which can
+        quote the address) go, and what notifications about their case held of them; the counts stay."""
         await self.connection.execute(
-            """UPDATE notifications SET address = NULL, context = '{}'::jsonb
-               WHERE recipient_id = $1 AND recipient_role IN ('customer', 'reporter')""",
+            """UPDATE notifications SET address = NULL, context = '{}'::jsonb, last_error = NULL
+               WHERE (recipient_id = $1 AND recipient_role IN ('customer', 'reporter')) OR data_subject = $2""",
             str(customer_id),
+            customer_id,
         )

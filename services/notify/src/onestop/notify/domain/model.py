@@ -25,6 +25,7 @@ class FollowedCase:
     customer_id: UUID | None = None
     customer: dict[str, Any] | None = None  # contact details the customer gave; None once erased
     ward: str | None = None
+    data_subject: UUID | None = None  # whose personal data the case holds: its customer, or its contact's
     sla_due_at: datetime | None = None
     outcome: str | None = None
     declined: bool = False
@@ -79,6 +80,7 @@ class QueuedNotification:
     context: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     claim_id: UUID | None = None
+    data_subject: UUID | None = None  # whose key seals what the notification holds: the recipient's or the case's
 
 
 def reachability(customer: dict[str, Any] | None, preferences: Preferences | None) -> Reachability | None:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from onestop.contracts.events.cases import CaseOutcome
 from onestop.contracts.events.common import Channel, Location, NeedKind
 from onestop.routing.domain.known_case import KnownCase
 from onestop.servicekit.database import Connection
@@ -16,9 +17,12 @@ class KnownCases(Protocol):
     async def remember(self, case: KnownCase) -> None:
         """Keep `case`; a case already known is left as it is."""
 
-    async def close(self, case_id: UUID, closed_at: datetime) -> None: ...
+    async def close(self, case_id: UUID, closed_at: datetime, outcome: CaseOutcome) -> None: ...
 
     async def reopen(self, case_id: UUID) -> None: ...
+
+    async def erase(self, data_subject: UUID) -> None:
+        """The subject's cases stay known, with no customer and no property."""
 
     async def get(self, case_id: UUID) -> KnownCase | None: ...
 
@@ -41,8 +45,8 @@ class PostgresKnownCases:
     async def remember(self, case: KnownCase) -> None:
         await self.connection.execute(
             """INSERT INTO known_cases (case_id, reference, contact_id, need_id, customer_id, service_code,
-                   service_area, kind, channel, opened_at, closed_at, latitude, longitude, uprn, usrn)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                   service_area, kind, channel, opened_at, closed_at, latitude, longitude, uprn, usrn, data_subject)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                ON CONFLICT (case_id) DO NOTHING""",
             case.case_id,
             case.reference,
@@ -59,13 +63,24 @@ class PostgresKnownCases:
             case.longitude,
             case.uprn,
             case.usrn,
+            case.data_subject,
         )
 
-    async def close(self, case_id: UUID, closed_at: datetime) -> None:
-        await self.connection.execute("UPDATE known_cases SET closed_at = $2 WHERE case_id = $1", case_id, closed_at)
+    async def erase(self, data_subject: UUID) -> None:
+        await self.connection.execute(
+            "UPDATE known_cases SET customer_id = NULL, uprn = NULL WHERE customer_id = $1 OR data_subject = $1",
+            data_subject,
+        )
+
+    async def close(self, case_id: UUID, closed_at: datetime, outcome: CaseOutcome) -> None:
+        await self.connection.execute(
+            "UPDATE known_cases SET closed_at = $2, outcome = $3 WHERE case_id = $1", case_id, closed_at, outcome.value
+        )
 
     async def reopen(self, case_id: UUID) -> None:
-        await self.connection.execute("UPDATE known_cases SET closed_at = NULL WHERE case_id = $1", case_id)
+        await self.connection.execute(
+            "UPDATE known_cases SET closed_at = NULL, outcome = NULL WHERE case_id = $1", case_id
+        )
 
     async def get(self, case_id: UUID) -> KnownCase | None:
         row = await self.connection.fetchrow("SELECT * FROM known_cases WHERE case_id = $1", case_id)
@@ -126,8 +141,10 @@ def _known(row: asyncpg.Record) -> KnownCase:
         channel=Channel(row["channel"]),
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
+        outcome=CaseOutcome(row["outcome"]) if row["outcome"] else None,
         latitude=row["latitude"],
         longitude=row["longitude"],
         uprn=row["uprn"],
         usrn=row["usrn"],
+        data_subject=row["data_subject"],
     )

@@ -17,7 +17,7 @@ class Context:
 
     by_reference: KnownCase | None
     customers_open: list[KnownCase]  # the same customer's open cases for the same service
-    customers_recently_closed: list[KnownCase]  # closed within the repeat window
+    customers_recently_closed: list[KnownCase]  # the same service, closed within the repeat window before
     nearby_open: list[KnownCase]  # open cases of the same service, raised within the duplicate window
 
 
@@ -51,6 +51,8 @@ Decision = RaiseCase | LinkDuplicate | RecordChase
 
 DUPLICATE_KINDS = frozenset({NeedKind.REPORT_PROBLEM})
 CHASEABLE_KINDS = frozenset({NeedKind.REPORT_PROBLEM, NeedKind.SERVICE_REQUEST, NeedKind.INFORMATION})
+# Kinds that can be about one problem in one place (a leak reported, then a repair requested for it).
+PROBLEM_KINDS = frozenset({NeedKind.REPORT_PROBLEM, NeedKind.SERVICE_REQUEST})
 # Reports of our own failure: the contact would not have been needed had the service worked.
 COUNCIL_FAILURES = frozenset({"524", "1130"})
 
@@ -106,23 +108,38 @@ def decide(need: Need, service_code: str, context: Context, radius_metres: float
                     "a report of a problem already being dealt with",
                 )
                 return LinkDuplicate(case, distance, verdict)
-    return RaiseCase(_verdict_for_new_case(need, service_code, context))
+    return RaiseCase(_verdict_for_new_case(need, service_code, context, radius_metres))
 
 
-def _verdict_for_new_case(need: Need, service_code: str, context: Context) -> Verdict:
-    if context.customers_recently_closed:
-        previous = context.customers_recently_closed[0]
-        return Verdict(
-            True,
-            AvoidableCategory.REPEAT_CONTACT,
-            previous.case_id,
-            "the same customer and service soon after a case closed",
-        )
+def the_same_need_again(need: Need, closed: KnownCase, radius_metres: float) -> str | None:
+    """Why `need` is the need the closed case answered, asked again (None when it is not): the same service
+    and kind, or the same problem at the same place. The next step of a journey (an application after an
+    enquiry about the same service) is not the same need."""
+    if not closed.was_answered:
+        return None
+    if need.kind is closed.kind:
+        return f"the same {need.kind.value.replace('_', ' ')} again"
+    if need.kind in PROBLEM_KINDS and closed.kind in PROBLEM_KINDS and same_place(need, closed, radius_metres)[0]:
+        return "the same problem at the same place again"
+    return None
+
+
+def _verdict_for_new_case(need: Need, service_code: str, context: Context, radius_metres: float) -> Verdict:
+    for previous in context.customers_recently_closed:
+        why = the_same_need_again(need, previous, radius_metres)
+        if why is not None:
+            return Verdict(
+                True,
+                AvoidableCategory.REPEAT_CONTACT,
+                previous.case_id,
+                f"{why}, soon after {previous.reference} closed",
+            )
     if need.avoidable_reason:
         category = next(
             (c for c in AvoidableCategory if c.value == need.avoidable_reason), AvoidableCategory.AGENT_REPORTED
         )
-        return Verdict(True, category, None, f"reported by the agent: {need.avoidable_reason}")
+        # The agent's own words may name someone: only the category they come to is given in the clear.
+        return Verdict(True, category, None, f"reported by the agent: {category.value.replace('_', ' ')}")
     if service_code in COUNCIL_FAILURES and need.kind is NeedKind.REPORT_PROBLEM:
         return Verdict(
             True, AvoidableCategory.COUNCIL_FAILURE, None, "caused by a failure of the service (missed collection)"

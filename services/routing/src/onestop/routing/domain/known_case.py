@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from onestop.contracts.events.cases import CaseRaised
+from onestop.contracts.events.cases import CaseOutcome, CaseRaised
 from onestop.contracts.events.common import Channel, NeedKind
 from onestop.contracts.events.routing import NeedRouted
 from onestop.contracts.identifiers import case_reference_for
@@ -23,16 +23,24 @@ class KnownCase:
     service_area: str
     kind: NeedKind
     channel: Channel
-    opened_at: datetime
+    opened_at: datetime  # when its contact was received: routing reasons in the council's time
     closed_at: datetime | None = None
+    outcome: CaseOutcome | None = None  # how it closed
     latitude: float | None = None
     longitude: float | None = None
     uprn: str | None = None
     usrn: str | None = None
+    data_subject: UUID | None = None  # whose personal data (the property) this holds: erasure clears it
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def was_answered(self) -> bool:
+        """Closed with an answer that should have settled the need: resolved or declined (a withdrawn case
+        gave the customer no answer)."""
+        return self.outcome in (CaseOutcome.RESOLVED, CaseOutcome.DECLINED)
 
     @classmethod
     def routed(cls, routed: NeedRouted) -> "KnownCase":
@@ -47,11 +55,12 @@ class KnownCase:
             service_area=routed.service_area,
             kind=routed.need.kind,
             channel=routed.channel,
-            opened_at=routed.routed_at,
+            opened_at=routed.received_at,
             latitude=routed.need.location.latitude if routed.need.location else None,
             longitude=routed.need.location.longitude if routed.need.location else None,
             uprn=routed.need.location.uprn if routed.need.location else None,
             usrn=routed.need.location.usrn if routed.need.location else None,
+            data_subject=routed.personal_subject(),
         )
 
     @classmethod
@@ -72,4 +81,5 @@ class KnownCase:
             longitude=raised.location.longitude if raised.location else None,
             uprn=raised.location.uprn if raised.location else None,
             usrn=raised.location.usrn if raised.location else None,
+            data_subject=raised.personal_subject(),
         )
