@@ -115,10 +115,11 @@ class Record:
         closed = [
             case for case in cases if case.closed_at and start <= case.closed_at < end and case.within is not None
         ]
-        still_open = [case for case in cases if case.raised_at < end and not (case.closed_at and case.closed_at < end)]
-        ages = [
-            int((end.astimezone(UTC) - case.raised_at.astimezone(UTC)).total_seconds() // 86400) for case in still_open
+        aged_at = min(end, datetime.now(UTC))  # a month still running is aged today
+        still_open = [
+            case for case in cases if case.raised_at < aged_at and not (case.closed_at and case.closed_at < aged_at)
         ]
+        ages = [int((aged_at - case.raised_at.astimezone(UTC)).total_seconds() // 86400) for case in still_open]
         complaints = [case for case in raised if case.complaint]
         calls = [call for call in self.calls if start <= call.offered_at < end]
         answered = [call.wait_seconds for call in calls if call.answered]

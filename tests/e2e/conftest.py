@@ -11,7 +11,7 @@ import uvicorn
 
 from onestop.localinfra import mailpit
 from onestop.localinfra.paths import repo_root
-from onestop.ops.fleet import Fleet, environment, free_port
+from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
 from onestop.ops.traces import MetricStore, SpanStore, create_app
 from onestop.servicekit.personal_data import new_kek
 from tests.support import MailServer
@@ -35,6 +35,8 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
     )
     viewing = asyncio.create_task(viewer.serve())
     mail_server = await asyncio.to_thread(mailpit.start)
+    # Ports chosen up front, so that the links in messages can name the public addresses of the pages.
+    ports = {service: free_port() for service in SERVICES}
     env = environment(
         kafka_bootstrap,
         postgres_url,
@@ -43,13 +45,17 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
         OTEL_METRIC_EXPORT_INTERVAL="1000",
         PERSONAL_DATA_KEK=new_kek(),
         NOTIFY_SMTP_PORT=str(mail_server.smtp_port),
+        NOTIFY_PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['notify']}",
+        NOTIFY_TRACKING_BASE_URL=f"http://127.0.0.1:{ports['cases']}",
         NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
         NOTIFY_CLAIM_LEASE_SECONDS="5",  # a send cut off by a kill is tried again soon
         CASES_ESCALATION_INTERVAL_SECONDS="3600",
     )
     fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "e2e-logs" / uuid.uuid4().hex[:8])
     mail = MailServer(mail_server.url)
-    running = System(fleet.namespace, fleet.env, fleet.logs, fleet.databases, spans=spans, metrics=metrics, mail=mail)
+    running = System(
+        fleet.namespace, fleet.env, fleet.logs, fleet.databases, ports, spans=spans, metrics=metrics, mail=mail
+    )
     try:
         await running.start_all()
         yield running

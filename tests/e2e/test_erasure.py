@@ -226,8 +226,8 @@ async def test_erased_people_are_nowhere_in_the_clear(system: System, postgres_u
         httpx.AsyncClient(base_url=system.url("intake"), headers=DESKTOP, timeout=60) as intake,
         httpx.AsyncClient(base_url=system.url("cases"), timeout=60) as cases,
     ):
-        # Ada writes (record A), then calls giving only her phone (record B), then reports on the web with
-        # both: the two records are one person, and B is merged into A.
+        # Ada writes (record A), then calls giving only her phone (record B), then reports on the web,
+        # signed in, with both: the two records are one person, and B is merged into A.
         written = await intake.post(
             "/mailroom/messages",
             content=a_letter(ada, letter_body, signature, (attachment_name, attachment_content)),
@@ -242,7 +242,7 @@ async def test_erased_people_are_nowhere_in_the_clear(system: System, postgres_u
         web = await intake.post(
             "/contacts",
             json=web_contact(
-                {**customer, "uprn": ada.uprn, "vulnerable": True},
+                {**customer, "uprn": ada.uprn, "vulnerable": True, "assurance": "low"},
                 web_text,
                 "577",
                 address=ada.address,

@@ -30,6 +30,7 @@ SCOPES = [
     "notify:admin",
     "analytics:read",
     "customers:admin",
+    "customers:assert",
 ]
 OPEN311_KEY = "fuzz-open311-key"
 

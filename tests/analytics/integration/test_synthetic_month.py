@@ -4,6 +4,7 @@ running services' public ways in, every figure on the dashboard checked against 
 
 import re
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,8 @@ from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 
 from onestop.analytics.adapters.measures import Filter, Measures
 from onestop.analytics.rebuild import rebuild_into
+from onestop.analytics.web.tables import HAND_OFF_MODEL_NAMES
+from onestop.analytics.web.tables import cards as cards_of
 from onestop.contracts import EventEnvelope, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.base import Event
@@ -480,10 +483,25 @@ async def test_a_month_of_traffic_through_the_public_ways_in_gives_every_figure_
             for measure, figures in expected.items():
                 shown = {key: found[measure][key] for key in figures}
                 assert shown == figures, (month, measure)
+            # Every case raised is measured under the hand-off model routing chose for it.
+            by_model = found["hand_off_models"]["by_model"]
+            fcr = expected["first_contact_resolution"]
+            assert sum(v["cases"] for v in by_model.values()) == fcr["needs"], month
+            resolved_at_once = sum(v["resolved_at_first_contact"] for v in by_model.values())
+            assert resolved_at_once == fcr["resolved_at_first_contact"], month
 
         page = await analytics.get("/dashboard?month=2026-10")
         cards = dict(re.findall(r"<h2>([^<]+)</h2><div class='value'>([^<]+)</div>", page.text))
-        assert cards == card_values(record.figures(*council_month(10)))
+        # Every card shows the API's figure, and the test's own record where it keeps one (not reply times).
+        october = (await analytics.get("/measures?month=2026-10", headers=ANALYST)).json()
+        from_api = {
+            card.title: "no figure" if card.value is None else f"{card.value:g}{card.unit}"
+            for card in cards_of(october)
+        }
+        assert cards == from_api | card_values(record.figures(*council_month(10)))
+        shown_models = page.text[page.text.index("<section id='hand_off_models'>") :]
+        for model, figures in october["measures"]["hand_off_models"]["by_model"].items():
+            assert f"<tr><td>{escape(HAND_OFF_MODEL_NAMES[model])}</td><td>{figures['cases']}</td>" in shown_models
         links = set(re.findall(r"href='/definitions#([^']+)'", page.text))
         published = (await analytics.get("/definitions")).text
         assert links and all(f"<h2 id='{anchor}'>" in published for anchor in links)

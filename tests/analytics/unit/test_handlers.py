@@ -16,6 +16,7 @@ from onestop.analytics.domain.facts import (
     Fact,
     FeedbackFact,
     FirstContactResolutionFact,
+    HandOffModelFact,
     NeedFact,
     NotificationSentFact,
     ReopeningFact,
@@ -39,6 +40,7 @@ from onestop.analytics.handlers import (
     on_contact_received,
     on_duplicate_report_linked,
     on_feedback_received,
+    on_need_routed,
     on_notification_sent,
     on_ticket_issued,
     on_ticket_served,
@@ -59,7 +61,7 @@ from onestop.contracts.events.channels import CallAbandoned, CallAnswered, CallO
 from onestop.contracts.events.common import Actor, Channel, ContactMethod, HandOffModel, NeedKind
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.notifications import FeedbackReceived, NotificationSent
-from onestop.contracts.events.routing import AvoidableCategory, ContactAssessed, DuplicateReportLinked
+from onestop.contracts.events.routing import AvoidableCategory, ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.servicekit.unit_of_work import InMemoryUnitOfWork
 
 AT = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -125,13 +127,23 @@ async def test_an_assessment_marks_the_need_avoidable_with_its_category() -> Non
             service_code="524",
             avoidable=True,
             category=AvoidableCategory.PROGRESS_CHASING,
+            related_case_id=(chased := uuid4()),
             explanation="chasing a missed bin",
         ),
         uow,
     )
     assert uow.repos.added == [
         AssessmentFact(
-            contact_id, need_id, AT, "telephone", "waste", "524", True, "progress_chasing", "chasing a missed bin"
+            contact_id,
+            need_id,
+            AT,
+            "telephone",
+            "waste",
+            "524",
+            True,
+            "progress_chasing",
+            "chasing a missed bin",
+            related_case_id=chased,
         )
     ]
 
@@ -194,7 +206,29 @@ async def test_a_hand_off_records_when_the_service_level_falls_due() -> None:
         sla_due_at=due,
     )
     await on_case_handed_off(event, uow)
-    assert uow.repos.added == [SlaDueFact(event.case_id, due)]
+    assert uow.repos.added == [SlaDueFact(event.case_id, due), HandOffModelFact(event.case_id, "fire_and_forget")]
+
+
+async def test_routing_records_the_hand_off_model_of_every_case_one_and_done_included() -> None:
+    uow = unit()
+    contact_id, need = uuid4(), Need(need_id=uuid4(), kind=NeedKind.SERVICE_REQUEST, service_code="524")
+    event = NeedRouted(
+        contact_id=contact_id,
+        case_id=uuid4(),
+        need=need,
+        channel=Channel.TELEPHONE,
+        received_at=AT,
+        routed_at=AT,
+        service_code="524",
+        service_area="waste",
+        team="contact-centre",
+        hand_off_model=HandOffModel.ONE_AND_DONE,
+        sla_working_days=0,
+        rule_id="bins-info",
+        rules_version="1",
+    )
+    await on_need_routed(event, uow)
+    assert uow.repos.added == [HandOffModelFact(event.case_id, "one_and_done")]
 
 
 async def test_only_a_resolution_at_first_contact_counts_as_one() -> None:
@@ -220,7 +254,7 @@ async def test_a_reopened_case_undoes_its_closure() -> None:
     uow = unit()
     event = CaseReopened(case_id=uuid4(), reopened_at=AT, reason="the bin was missed again", reopened_by=STAFF)
     await on_case_reopened(event, uow)
-    assert uow.repos.added == [ReopeningFact(event.case_id)]
+    assert uow.repos.added == [ReopeningFact(event.case_id, event.reopened_at)]
 
 
 def escalation(reason: EscalationReason, stage: ComplaintStage | None = None) -> CaseEscalated:

@@ -73,7 +73,9 @@ async def test_progress_on_kafka_that_does_not_say_it_is_for_the_customer_stays_
         body = await tracked(cases, reference)
         return body if body["status"] == "in_progress" else None
 
-    assert (await eventually(in_progress))["public_note"] is None
+    shown = await eventually(in_progress)
+    assert shown["public_note"] is None
+    assert "progress-updated" not in [step["step"] for step in shown["history"]], "an internal note is no step"
 
 
 async def test_staff_notes_reasons_and_teams_never_reach_tracking(cases: RunningCases) -> None:
@@ -94,7 +96,31 @@ async def test_staff_notes_reasons_and_teams_never_reach_tracking(cases: Running
         "closed_at",
         "outcome",
         "public_note",
+        "history",
     }
-    text = str(shown)
-    for secret in ("abusive", "enforcement-night-crew", "j.bloggs", "repeat offender", "street-scene"):
-        assert secret not in text, secret
+    assert [step["step"] for step in shown["history"]] == ["raised", "handed-off"]
+    page = await cases.client.get(f"/track/{reference}", headers={"Accept": "text/html"})
+    for text in (str(shown), page.text):
+        for secret in ("abusive", "enforcement-night-crew", "j.bloggs", "repeat offender", "street-scene"):
+            assert secret not in text, secret
+
+
+async def test_a_browser_gets_the_page_in_english_or_welsh(cases: RunningCases) -> None:
+    case_id, reference = await a_tracked_case(cases)
+    url = f"/back-office/cases/{case_id}/progress"
+    news = {"work_item_id": "S-1", "note": "A crew is booked for Tuesday.", "public": True}
+    assert (await cases.client.post(url, json=news, headers=STREET_SYSTEM)).status_code == 200
+
+    english = await cases.client.get(f"/track/{reference}", headers={"Accept": "text/html"})
+    assert english.status_code == 200 and english.headers["content-type"].startswith("text/html")
+    assert f"Your request {reference}" in english.text and '<html lang="en">' in english.text
+    for step in ("We received your request", "We passed it to the team", "The team sent news about the work"):
+        assert step in english.text, step
+    assert "A crew is booked for Tuesday." in english.text
+
+    welsh = await cases.client.get(f"/track/{reference}?lang=cy", headers={"Accept": "text/html"})
+    assert f"Eich cais {reference}" in welsh.text and "Cawsom eich cais" in welsh.text
+
+    unknown = await cases.client.get("/track/OS-ZZZZ-ZZZZ?lang=cy", headers={"Accept": "text/html"})
+    assert unknown.status_code == 404 and "Gwiriwch y cyfeirnod" in unknown.text
+    assert (await cases.client.get("/track/OS-ZZZZ-ZZZZ")).status_code == 404  # API clients still get JSON

@@ -128,6 +128,19 @@ def test_reopen_only_within_the_window() -> None:
     assert case.is_open
 
 
+def test_a_reopened_case_is_handed_off_again_to_its_team_with_as_long_as_before() -> None:
+    case, events = raised(sla_days=3)
+    first = events[1]
+    assert isinstance(first, CaseHandedOff)
+    act(case, case.resolve("Done", AGENT, MONDAY_MORNING + timedelta(days=1)))
+    later = MONDAY_MORNING + timedelta(days=5)
+    reopened = act(case, case.reopen("Came back", AGENT, later, timedelta(days=28)))
+    again = reopened[1]
+    assert isinstance(again, CaseHandedOff) and again.team == first.team and again.handed_off_at == later
+    assert again.sla_due_at - later == first.sla_due_at - first.handed_off_at
+    assert case.status is CaseStatus.HANDED_OFF and case.sla_due_at == again.sla_due_at
+
+
 def test_age_escalations_happen_once_each() -> None:
     case, _ = raised(sla_days=100)
     assert case.raised_at is not None

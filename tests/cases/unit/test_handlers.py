@@ -145,6 +145,27 @@ async def test_a_duplicate_of_a_raised_case_links_its_reporter_once() -> None:
     assert await handle(repos, link) == []
 
 
+async def test_a_linked_reporter_is_linked_with_their_contact_details_whenever_the_case_is_raised() -> None:
+    repos = InMemoryCaseRepositories()
+    decision = routed()
+
+    def link(customer: CustomerDetails) -> DuplicateReportLinked:
+        return DuplicateReportLinked(
+            contact_id=uuid4(),
+            need_id=uuid4(),
+            case_id=decision.case_id,
+            linked_at=decision.routed_at,
+            customer=customer,
+        )
+
+    early, late = (CustomerDetails(customer_id=uuid4(), email=f"{who}@example.org") for who in ("early", "late"))
+    emitted = await handle(repos, link(early))  # before the case is raised here: kept until it is
+    emitted += await handle(repos, decision)
+    emitted += await handle(repos, link(late))
+    told = [e.data.customer for e in emitted if isinstance(e.data, ReporterLinked)]
+    assert told == [early, late]
+
+
 async def test_a_back_office_completion_resolves_and_closes_the_case() -> None:
     repos = InMemoryCaseRepositories()
     decision = await a_handed_off_case(repos)

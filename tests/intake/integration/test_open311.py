@@ -2,16 +2,27 @@
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 from xml.etree import ElementTree
 
 import pytest
 
 from onestop.contracts import EventEnvelope
-from onestop.contracts.events.cases import CaseClosed, CaseHandedOff, CaseOutcome, CaseRaised, CaseResolved
-from onestop.contracts.events.common import Actor, Channel, HandOffModel, NeedKind
-from onestop.contracts.identifiers import case_reference_for
+from onestop.contracts import topics as contract_topics
+from onestop.contracts.events.cases import (
+    CaseClosed,
+    CaseHandedOff,
+    CaseOutcome,
+    CaseProgressUpdated,
+    CaseRaised,
+    CaseResolved,
+)
+from onestop.contracts.events.common import Actor, Channel, CustomerDetails, HandOffModel, Location, NeedKind
+from onestop.contracts.events.contacts import ContactReceived
+from onestop.contracts.identifiers import case_id_for, case_reference_for
+from onestop.servicekit.personal_data import open_envelope
 from tests.intake.conftest import RunningIntake
-from tests.support import eventually, publish_events
+from tests.support import eventually, publish_events, read_events
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +187,76 @@ async def test_posting_needs_a_valid_api_key_and_a_location(intake: RunningIntak
     assert nowhere.status_code == 400 and "location" in nowhere.json()[0]["description"]  # type: ignore[attr-defined]
     xml_error = await post_request(intake, "xml", service_code="nope")
     assert ElementTree.fromstring(xml_error.content).findtext("error/code") == "400"  # type: ignore[attr-defined]
+
+
+async def test_services_for_verified_customers_are_not_offered_to_open311_clients(intake: RunningIntake) -> None:
+    listed = {s["service_code"] for s in (await intake.client.get("/open311/v2/services.json")).json()}
+    assert "587" in listed and "58" not in listed  # council tax account enquiries need identity: medium
+    assert (await intake.client.get("/open311/v2/services/58.json")).status_code == 404
+    refused = await post_request(intake, service_code="58")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "not offered through Open311" in refused.json()[0]["description"]  # type: ignore[attr-defined]
+
+
+async def test_requests_list_the_cases_of_every_channel_without_what_the_customer_said(intake: RunningIntake) -> None:
+    now = datetime.now(UTC)
+
+    def raised(channel: Channel, service_code: str, service_area: str) -> CaseRaised:
+        contact_id, need_id = uuid4(), uuid4()
+        case_id = case_id_for(contact_id, need_id)
+        return CaseRaised(
+            case_id=case_id,
+            reference=case_reference_for(case_id),
+            raised_at=now,
+            contact_id=contact_id,
+            need_id=need_id,
+            channel=channel,
+            kind=NeedKind.REPORT_PROBLEM,
+            service_code=service_code,
+            service_area=service_area,
+            description="Fly-tip outside my house at 4 Acacia Avenue",
+            location=Location(latitude=52.24, longitude=-0.90, address="4 Acacia Avenue"),
+            customer=CustomerDetails(name="Pat Caller", phone="07700 900456"),
+        )
+
+    phoned, council_tax = raised(Channel.TELEPHONE, "587", "street_cleaning"), raised(Channel.WEB, "58", "revenues")
+    noted = CaseProgressUpdated(
+        case_id=phoned.case_id,
+        updated_at=now,
+        note="Crew booked for Thursday",
+        public=True,
+        data_subject=phoned.personal_subject(),
+    )
+    await publish_events(
+        intake.settings.kafka_bootstrap_servers,
+        intake.settings.topic_namespace,
+        *[EventEnvelope.wrap(e, source="/onestop/cases") for e in (phoned, council_tax, noted)],
+    )
+
+    async def listed() -> dict[str, Any] | None:
+        rows = (await intake.client.get("/open311/v2/requests.json")).json()
+        row = next((r for r in rows if r["service_request_id"] == phoned.reference), None)
+        return row if row and row["status_notes"] else None
+
+    request = await eventually(listed)
+    assert request["service_code"] == "587" and request["status"] == "open" and request["lat"] == 52.24
+    assert request["status_notes"] == "Crew booked for Thursday"
+    assert request["description"] is None and request["address"] is None
+    everything = (await intake.client.get("/open311/v2/requests.json")).text
+    assert council_tax.reference not in everything and "Acacia" not in everything and "Pat" not in everything
+
+
+async def test_the_reporters_photo_travels_with_the_contact_sealed(intake: RunningIntake) -> None:
+    photo = "https://reports.example.org/photo/8812.jpeg"
+    posted = await post_request(intake, media_url=photo)
+    assert posted.status_code == 201  # type: ignore[attr-defined]
+    [sealed] = await read_events(
+        intake.settings.kafka_bootstrap_servers, contract_topics.CONTACTS.qualified(intake.settings.topic_namespace), 1
+    )
+    assert photo not in sealed.data.model_dump_json()
+    contact = await open_envelope(sealed)
+    assert isinstance(contact.data, ContactReceived)
+    [attachment] = contact.data.needs[0].attachments
+    assert (attachment.url, attachment.media_type) == (photo, "image/jpeg")
+    refused = await post_request(intake, media_url="file:///etc/passwd")
+    assert refused.status_code == 400 and "media_url" in refused.json()[0]["description"]  # type: ignore[attr-defined]

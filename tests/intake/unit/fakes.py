@@ -16,7 +16,9 @@ class FakeCustomers:
         self.records: dict[UUID, Identity] = {}
         self.erased: list[UUID] = []
 
-    async def identify(self, identity: Identity, new_customer_id: UUID) -> tuple[UUID, Match | None, list[UUID]]:
+    async def identify(
+        self, identity: Identity, new_customer_id: UUID, *, verified: bool
+    ) -> tuple[UUID, Match | None, list[UUID]]:
         from onestop.intake.domain.identification import CustomerRecord
 
         matches = best_matches(identity, [CustomerRecord(i, r) for i, r in self.records.items()])

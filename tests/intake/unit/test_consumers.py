@@ -3,9 +3,10 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from onestop.contracts.events.cases import CaseProgressUpdated
+from onestop.contracts.events.cases import CaseProgressUpdated, ReporterLinked
 from onestop.contracts.events.customers import CustomerErased
-from onestop.intake.consumers import HANDLERS, on_case_progress_updated, on_customer_erased
+from onestop.contracts.identifiers import case_id_for, case_reference_for
+from onestop.intake.consumers import HANDLERS, on_case_progress_updated, on_customer_erased, on_reporter_linked
 from onestop.servicekit.unit_of_work import InMemoryUnitOfWork
 from tests.intake.unit.fakes import FakeRepositories
 
@@ -54,5 +55,16 @@ def test_every_case_event_that_changes_an_open311_request_has_a_handler() -> Non
         "CaseDeclined",
         "CaseClosed",
         "CaseReopened",
+        "ReporterLinked",
         "CustomerErased",
     }
+
+
+async def test_a_duplicate_report_keeps_the_reference_it_was_given_and_follows_the_case_it_was_linked_to() -> None:
+    repos = FakeRepositories()
+    link = ReporterLinked(case_id=uuid4(), linked_at=NOW, contact_id=uuid4(), need_id=uuid4())
+
+    await on_reporter_linked(link, InMemoryUnitOfWork(repos))
+
+    own = case_reference_for(case_id_for(link.contact_id, link.need_id))
+    assert repos.open311_requests.changes == [("linked", link.case_id, NOW, (link.need_id, own))]

@@ -273,12 +273,19 @@ async def test_a_repair_gets_a_follow_up_survey_six_weeks_after_it_closes(start_
     [survey] = [m for m in await mail_to(notify, "tenant@example.org", 3) if "How did we do" in m.subject]
     link = next(line for line in (await notify.mail.text(survey)).split() if "/feedback/" in line)
     token = link.rsplit("/", 1)[1]
+    form = await notify.client.get(f"/feedback/{token}")
+    assert form.status_code == 200 and "<form" in form.text and "Very satisfied" in form.text
+    not_scored = await notify.client.post(f"/feedback/{token}", data={"score": "9", "comment": "Warm again"})
+    assert not_scored.status_code == 422 and "Choose how satisfied you are" in not_scored.text
+    forged_page = await notify.client.get(f"/feedback/{token[:-4]}0000")
+    assert forged_page.status_code == 404 and "This survey link does not work" in forged_page.text
     answered = await notify.client.post(
         f"/feedback/{token}", json={"satisfied": True, "score": 5, "comment": "Warm again"}
     )
     assert answered.status_code == 200
     again = await notify.client.post(f"/feedback/{token}", json={"satisfied": True, "score": 5})
     assert again.status_code == 404
+    assert "You have already answered this survey" in (await notify.client.get(f"/feedback/{token}")).text
     forged = await notify.client.post(f"/feedback/{token[:-4]}0000", json={"satisfied": False, "score": 1})
     assert forged.status_code == 404
     events = [

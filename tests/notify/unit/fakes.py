@@ -49,6 +49,9 @@ class FakeCaseBook:
     async def close(self, case_id: UUID, closed_at: datetime) -> FollowedCase | None:
         return self._change(case_id, closed_at=closed_at)
 
+    async def reopen(self, case_id: UUID) -> FollowedCase | None:
+        return self._change(case_id, closed_at=None, outcome=None, declined=False)
+
     async def add_reporter(self, reporter: Reporter) -> None:
         self.reporters.setdefault((reporter.case_id, reporter.contact_id), reporter)
 

@@ -13,6 +13,7 @@ from onestop.contracts.events.cases import (
     CaseOutcome,
     CaseProgressUpdated,
     CaseRaised,
+    CaseReopened,
     CaseResolved,
     EscalationReason,
     ReporterLinked,
@@ -25,7 +26,7 @@ from onestop.contracts.identifiers import case_id_for, case_reference_for
 from onestop.contracts.service_catalogue import service_catalogue
 from onestop.notify.addressing import Addressing
 from onestop.notify.domain.model import Preferences, WardSubscriber
-from onestop.notify.handlers import NotifyHandlers
+from onestop.notify.handlers import VIEW_HANDLERS, NotifyHandlers
 from onestop.notify.settings import NotifySettings
 from onestop.notify.surveys import SurveyNotFound, Surveys
 from onestop.servicekit.unit_of_work import InMemoryUnitOfWork
@@ -156,6 +157,23 @@ async def test_a_closed_case_tells_the_customer_and_reporters_the_outcome_and_as
     assert outcome.context["outcome"] == "The fly-tip has been cleared."
 
 
+async def test_a_reopened_case_tells_the_customer_and_reporters_it_is_open_again_and_not_why() -> None:
+    notify = Notify()
+    case = raised(resident("jo@example.org"))
+    link = ReporterLinked(
+        case_id=case.case_id, linked_at=NOW, contact_id=uuid4(), need_id=uuid4(), customer=resident("sam@example.org")
+    )
+    await notify.handle(case, link, *resolved_and_closed(case))
+    reopened = CaseReopened(
+        case_id=case.case_id, reopened_at=NOW, reason="Jo says it is back", reopened_by=Actor(kind="agent", id="a")
+    )
+    told = requested(await notify.handle(reopened), "reopened")
+    assert {n.recipient.address for n in told} == {"jo@example.org", "sam@example.org"}
+    queued = [n for n in notify.repos.notifications.all if n.template == "reopened"]
+    assert queued and all("Jo says" not in str(n.context) for n in queued)
+    assert notify.repos.cases.cases[case.case_id].closed_at is None
+
+
 async def test_a_closed_case_outside_the_sample_is_not_surveyed_but_a_repair_gets_a_follow_up_later() -> None:
     notify = Notify(notify_feedback_sample_rates={"*": 0.0}, notify_repair_follow_up_days=42)
     repair = raised(resident("tenant@example.org"), code="141")
@@ -272,3 +290,30 @@ def test_a_survey_link_that_was_tampered_with_is_refused() -> None:
         except SurveyNotFound:
             continue
         raise AssertionError(f"{forged} was accepted")
+
+
+async def test_the_view_handlers_a_rebuild_replays_keep_the_same_case_book_and_send_nothing() -> None:
+    live = Notify()
+    jo, sam = resident("jo@example.org"), resident("sam@example.org")
+    assert sam.customer_id is not None
+    case = raised(jo)
+    story: list[Event] = [
+        case,
+        ReporterLinked(case_id=case.case_id, linked_at=NOW, contact_id=uuid4(), need_id=uuid4(), customer=sam),
+        *resolved_and_closed(case),
+        CaseReopened(
+            case_id=case.case_id, reopened_at=NOW, reason="Back again", reopened_by=Actor(kind="agent", id="a")
+        ),
+        CustomerErased(customer_id=sam.customer_id, erased_at=NOW, legal_basis="Article 17"),
+    ]
+    await live.handle(*story)
+
+    replayed = FakeRepositories()
+    for event in story:
+        uow = InMemoryUnitOfWork(replayed, cause=EventEnvelope.wrap(event, source="/onestop/cases"))
+        await VIEW_HANDLERS[type(event)](event, uow)
+        assert uow.emitted == []
+    assert replayed.cases.cases == live.repos.cases.cases
+    assert replayed.cases.reporters == live.repos.cases.reporters
+    assert replayed.notifications.all == [] and live.repos.notifications.all
+    assert VIEW_HANDLERS.keys() <= live.handlers.keys()

@@ -50,7 +50,9 @@ def test_templates_render_in_plain_english_and_fall_back_to_english() -> None:
     completed = templates.render("completed", context)
     assert completed.subject == "OS-AAAA-BBBB is complete: Flytipping"
     assert "Dear Jo" in completed.body and "Cleared." in completed.body
-    assert templates.render("completed", context, language="cy").language == "en"
+    assert templates.render("completed", context, language="cy").language == "cy"
+    staff = {"headline": "h", "reason": "r", "days_open": 3, "due": None}
+    assert templates.render("staff_alert", staff, language="cy").language == "en"  # staff read English
     welsh = templates.render(
         "acknowledgement",
         {

@@ -109,9 +109,11 @@ async def test_a_contact_for_a_known_service_is_routed_and_assessed(router: Need
 async def test_a_report_near_an_open_case_of_the_same_service_is_linked_as_a_duplicate(router: NeedRouter) -> None:
     case = an_open_case()
 
-    linked, assessed = await receive(router, a_contact(fly_tip(metres_north=10)), InMemoryKnownCases(case))
+    contact = a_contact(fly_tip(metres_north=10))
+    linked, assessed = await receive(router, contact, InMemoryKnownCases(case))
 
     assert isinstance(linked, DuplicateReportLinked) and linked.case_id == case.case_id
+    assert linked.customer == contact.customer, "the reporter travels with the link, to be told of progress"
     assert linked.distance_metres is not None and 9 < linked.distance_metres < 11
     assert isinstance(assessed, ContactAssessed)
     assert (assessed.category, assessed.related_case_id) == (AvoidableCategory.DUPLICATE_REPORT, case.case_id)

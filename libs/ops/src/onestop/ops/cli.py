@@ -3,7 +3,7 @@
 onestop status                      health of every service, consumer lag per group
 onestop dlq list [--group cases]    what is in the dead-letter topics, and why
 onestop dlq redrive --group cases   send dead letters back to their original topic
-onestop rebuild cases               rebuild a service's projections from the log
+onestop rebuild cases               rebuild a service's views from the log (any of the five)
 onestop erase-customer ID --basis   erase a customer (their personal data becomes unreadable)
 onestop erase-customer --contact ID --basis   erase someone never identified, by a contact of theirs
 onestop token --scope cases:read    a token for the APIs, signed with ONESTOP_AUTH_SECRET

@@ -26,7 +26,12 @@ from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseRaised
 from onestop.contracts.events.common import unidentified_subject_for
 from onestop.contracts.events.contacts import ContactReceived
-from onestop.contracts.events.customers import CustomerErased, CustomerIdentified, CustomersMerged
+from onestop.contracts.events.customers import (
+    CustomerErased,
+    CustomerIdentified,
+    CustomersMerged,
+    CustomersUnmerged,
+)
 from onestop.contracts.personal_data import subjects_named
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
@@ -78,7 +83,7 @@ def subjects_of(person: UUID, log: list[EventEnvelope]) -> set[UUID]:
     """Every subject whose key holds the person's data: theirs, every record merged into it (however many
     merges deep), and the own subject of every contact identified as one of those."""
     subjects = {person}
-    merges = [e.data for e in log if isinstance(e.data, CustomersMerged)]
+    merges = standing_merges(log)
     grown = True
     while grown:
         merged = {m.merged_customer_id for m in merges if m.surviving_customer_id in subjects}
@@ -86,6 +91,17 @@ def subjects_of(person: UUID, log: list[EventEnvelope]) -> set[UUID]:
         subjects |= merged
     identified = [e.data for e in log if isinstance(e.data, CustomerIdentified)]
     return subjects | {unidentified_subject_for(i.contact_id) for i in identified if i.customer_id in subjects}
+
+
+def standing_merges(log: list[EventEnvelope]) -> list[CustomersMerged]:
+    """The merges on the log that were not undone since: a record unmerged is a person of its own again."""
+    standing: dict[UUID, CustomersMerged] = {}
+    for envelope in log:
+        if isinstance(envelope.data, CustomersMerged):
+            standing[envelope.data.merged_customer_id] = envelope.data
+        elif isinstance(envelope.data, CustomersUnmerged):
+            standing.pop(envelope.data.merged_customer_id, None)
+    return list(standing.values())
 
 
 def _mentions(envelope: EventEnvelope, subjects: set[UUID], case_ids: set[UUID]) -> bool:
@@ -166,7 +182,7 @@ async def erase(
     log = await read_log(bootstrap, namespace, (contract_topics.CUSTOMERS, contract_topics.CONTACTS))
     person = person_named(log, customer_id, contact_id)
     subjects = subjects_of(person, log)
-    records = {person} | {m.data.merged_customer_id for m in log if isinstance(m.data, CustomersMerged)}
+    records = {person} | {m.merged_customer_id for m in standing_merges(log)}
     erasure = Erasure(person)
     keyring = CustomerKeyring(bootstrap, kek, namespace)
     await keyring.start()

@@ -19,7 +19,8 @@ Scopes used across onestop:
     routing:admin     triage and routing rules
     notify:admin      templates, preferences and subscriptions
     analytics:read    measures, exports and the contacts behind them
-    customers:admin   subject-access export and erasure
+    customers:admin   subject-access export, erasure and undoing a wrong merge
+    customers:assert  name the customer record of a contact (clients that sign customers in, e.g. My Account)
 """
 
 import functools

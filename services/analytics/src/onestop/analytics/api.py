@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from onestop.analytics.adapters.measures import Filter, Measures
 from onestop.analytics.domain.periods import NotAPeriod, council_days, council_month, this_month
-from onestop.analytics.web.dashboard import render_dashboard, render_definitions, render_drilldown
+from onestop.analytics.web.dashboard import render_dashboard, render_definitions, render_drilldown, render_published
+from onestop.analytics.web.tables import tables
 from onestop.servicekit.auth import Principal, require
 from onestop.servicekit.inputs import Day
 from onestop.servicekit.ratelimit import rate_limit
@@ -31,6 +32,10 @@ MEASURE_NAMES = (
     "satisfaction",
     "reasons_for_contact",
     "duplicates_absorbed",
+    "hand_off_models",
+    "reopened_cases",
+    "by_channel",
+    "trends",
 )
 
 
@@ -109,6 +114,33 @@ async def ni14_contacts(request: Request, period: Period, _: Analyst, category: 
 )
 async def dashboard(request: Request, period: Period) -> str:
     return render_dashboard(await figures(request, period), period)
+
+
+@router.get(
+    "/published",
+    response_class=HTMLResponse,
+    summary="The published-performance page for the council's website (figures only, no free text)",
+    dependencies=[Depends(rate_limit(per_minute=120))],
+)
+async def published(request: Request, period: Period) -> str:
+    return render_published(await figures(request, period), period)
+
+
+@router.get(
+    "/dashboard/{name}.csv",
+    summary="One of the published tables as CSV",
+    dependencies=[Depends(rate_limit(per_minute=120))],
+)
+async def published_table_csv(name: str, request: Request, period: Period) -> Response:
+    every = tables(await figures(request, period), period)
+    if name not in every:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no table {name}; the tables are {', '.join(every)}")
+    filename = f"{name}-{period.start:%Y-%m}.csv"
+    return Response(
+        every[name].csv(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(

@@ -20,6 +20,7 @@ from onestop.analytics.domain.facts import (
     Fact,
     FeedbackFact,
     FirstContactResolutionFact,
+    HandOffModelFact,
     NeedFact,
     NotificationSentFact,
     ReopeningFact,
@@ -41,7 +42,7 @@ from onestop.contracts.events.cases import (
 from onestop.contracts.events.channels import CallAbandoned, CallAnswered, CallOffered, TicketIssued, TicketServed
 from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.events.notifications import FeedbackReceived, NotificationSent
-from onestop.contracts.events.routing import ContactAssessed, DuplicateReportLinked
+from onestop.contracts.events.routing import ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.contracts.topics import Topic
 from onestop.servicekit.event_consumer import Handler
 from onestop.servicekit.unit_of_work import UnitOfWork
@@ -80,6 +81,7 @@ async def on_contact_assessed(event: ContactAssessed, uow: Facts) -> None:
             event.avoidable,
             event.category.value if event.category else None,
             event.explanation,
+            event.related_case_id,
         )
     )
 
@@ -103,8 +105,15 @@ async def on_case_raised(event: CaseRaised, uow: Facts) -> None:
     )
 
 
+async def on_need_routed(event: NeedRouted, uow: Facts) -> None:
+    # Routing names the model of every case it routes, One & Done included (which is never handed off).
+    uow.repos.add(HandOffModelFact(event.case_id, event.hand_off_model.value))
+
+
 async def on_case_handed_off(event: CaseHandedOff, uow: Facts) -> None:
-    uow.repos.add(SlaDueFact(event.case_id, event.sla_due_at))
+    uow.repos.add(
+        SlaDueFact(event.case_id, event.sla_due_at), HandOffModelFact(event.case_id, event.hand_off_model.value)
+    )
 
 
 async def on_case_resolved(event: CaseResolved, uow: Facts) -> None:
@@ -117,7 +126,7 @@ async def on_case_closed(event: CaseClosed, uow: Facts) -> None:
 
 
 async def on_case_reopened(event: CaseReopened, uow: Facts) -> None:
-    uow.repos.add(ReopeningFact(event.case_id))
+    uow.repos.add(ReopeningFact(event.case_id, event.reopened_at))
 
 
 async def on_case_escalated(event: CaseEscalated, uow: Facts) -> None:
@@ -165,6 +174,7 @@ HANDLERS: dict[type[Event], Handler[FactBuffer]] = {
     ContactReceived: on_contact_received,
     ContactAssessed: on_contact_assessed,
     DuplicateReportLinked: on_duplicate_report_linked,
+    NeedRouted: on_need_routed,
     CaseRaised: on_case_raised,
     CaseHandedOff: on_case_handed_off,
     CaseResolved: on_case_resolved,

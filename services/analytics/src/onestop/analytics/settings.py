@@ -19,6 +19,8 @@ class Targets(BaseModel):
     satisfaction_min_percent: float = 75.0
     face_to_face_wait_max_seconds: float = 600.0
     sla_compliance_min_percent: float = 90.0
+    written_reply_max_days: float = 10.0  # a letter or email answered within this many days
+    written_reply_min_percent: float = 90.0
 
 
 class AnalyticsSettings(ServiceSettings):

@@ -9,16 +9,20 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, field_validator
 
 from onestop.cases.adapters.event_store import ConcurrencyConflict
 from onestop.cases.adapters.views import CaseViews
 from onestop.cases.changes import Decision
 from onestop.cases.commands import CaseCommands
 from onestop.cases.domain.case import CaseRuleBroken
+from onestop.cases.tracking_page import not_found_page, tracking_page
 from onestop.contracts.events.common import Actor
+from onestop.contracts.service_catalogue import service_catalogue
 from onestop.servicekit.auth import Principal, require
 from onestop.servicekit.inputs import CleanLine, CleanText, Page
+from onestop.servicekit.pages import language_of, wants_html
 from onestop.servicekit.ratelimit import rate_limit
 
 router = APIRouter()
@@ -68,6 +72,26 @@ class DeclineCommand(Command):
 
 class ReopenCommand(Command):
     reason: CleanText = Field(min_length=1, max_length=2000)
+
+
+class ComplaintDetailsCommand(Command):
+    services_involved: list[CleanLine] = Field(
+        default_factory=list, max_length=20, description="Other service areas the complaint spans"
+    )
+    about_contractor: CleanLine | None = Field(default=None, max_length=200, description="The contractor complained of")
+    via_councillor: CleanLine | None = Field(default=None, max_length=200, description="The councillor it came through")
+
+    @field_validator("services_involved")
+    @classmethod
+    def _known_service_areas(cls, areas: list[str]) -> list[str]:
+        unknown = [area for area in areas if service_catalogue().area(area) is None]
+        if unknown:
+            raise ValueError(f"not service areas of the catalogue: {', '.join(unknown)}")
+        return areas
+
+
+class OmbudsmanCommand(Command):
+    ombudsman_reference: CleanLine | None = Field(default=None, max_length=60)
 
 
 def actor(principal: Principal) -> Actor:
@@ -133,6 +157,11 @@ async def list_cases(
     return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
 
 
+@router.get("/complaints/report", summary="Complaints by stage, what they span, and ombudsman referrals")
+async def complaints_report(views: Views, caller: Reader) -> dict[str, Any]:
+    return await views.complaints_report(within_areas=caller.areas_limit)
+
+
 @router.get("/cases/{case_id}", summary="One case with its history")
 async def get_case(case_id: UUID, views: Views, caller: Reader) -> dict[str, Any]:
     summary = await case_summary(views, caller, case_id)
@@ -163,11 +192,16 @@ async def customer_view(customer_id: UUID, views: Views, caller: Reader) -> dict
 
 @router.get(
     "/track/{reference}",
-    summary="Public tracking by reference: status and expected date, no personal data",
+    summary="Public tracking by reference: status, expected date and what happened so far, no personal data",
+    response_model=None,
     dependencies=[Depends(rate_limit(per_minute=60))],
 )
-async def track(reference: str, views: Views) -> dict[str, Any]:
+async def track(reference: str, request: Request, views: Views) -> dict[str, Any] | HTMLResponse:
+    """A browser (the link in a message) gets the page, in the language `?lang=` asks for; others get JSON."""
     tracked = await views.tracking(reference)
+    if wants_html(request):
+        language = language_of(request)
+        return not_found_page(language) if tracked is None else tracking_page(tracked, language)
     if tracked is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no request with reference {reference}")
     return tracked
@@ -251,6 +285,36 @@ async def escalate_complaint(case_id: UUID, body: Command, commands: Commands, v
         caller,
         case_id,
         lambda c: c.escalate_complaint(now, commands.calendar, commands.complaints),
+        body.command_id,
+    )
+
+
+@router.post("/cases/{case_id}/complaint/details", summary="Record what a complaint spans, and who it came through")
+async def record_complaint_details(
+    case_id: UUID, body: ComplaintDetailsCommand, commands: Commands, views: Views, caller: Writer
+) -> Outcome:
+    now = commands.clock()
+    return await run_command(
+        commands,
+        views,
+        caller,
+        case_id,
+        lambda c: c.record_complaint_details(now, body.services_involved, body.about_contractor, body.via_councillor),
+        body.command_id,
+    )
+
+
+@router.post("/cases/{case_id}/complaint/ombudsman", summary="Record that a complaint went to the ombudsman")
+async def refer_to_ombudsman(
+    case_id: UUID, body: OmbudsmanCommand, commands: Commands, views: Views, caller: Writer
+) -> Outcome:
+    now = commands.clock()
+    return await run_command(
+        commands,
+        views,
+        caller,
+        case_id,
+        lambda c: c.refer_to_ombudsman(now, commands.complaints, body.ombudsman_reference),
         body.command_id,
     )
 

@@ -12,12 +12,12 @@ from onestop.cases.adapters.repositories import CaseRepositories
 from onestop.cases.adapters.views import CaseViews
 from onestop.cases.commands import CaseCommands
 from onestop.cases.domain.case import ComplaintPolicy
-from onestop.cases.domain.sla import WorkingCalendar
+from onestop.cases.domain.sla import OMBUDSMEN, WorkingCalendar
 from onestop.cases.settings import CasesSettings
 from onestop.contracts import topics
 from onestop.contracts.events.back_office import HandOffAccepted, HandOffRejected, ProgressReported, WorkCompleted
 from onestop.contracts.events.contacts import ContactReceived
-from onestop.contracts.events.customers import CustomerErased, CustomersMerged
+from onestop.contracts.events.customers import CustomerErased, CustomersMerged, CustomersUnmerged
 from onestop.contracts.events.routing import ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.servicekit.database import MigrationSource
 from onestop.servicekit.runtime import Runtime, service_app
@@ -32,7 +32,8 @@ def create_app(
     run_escalation_clock: bool = True,
 ) -> FastAPI:
     settings = settings or CasesSettings()
-    calendar, complaints = WorkingCalendar(), ComplaintPolicy()
+    calendar = WorkingCalendar.for_council(settings.council_nation, settings.closures)
+    complaints = ComplaintPolicy(ombudsman=OMBUDSMEN[settings.council_nation])
 
     async def start(runtime: Runtime, app: FastAPI) -> None:
         runtime.consume(
@@ -47,6 +48,7 @@ def create_app(
                 HandOffRejected: partial(handlers.on_hand_off_rejected, triage_team=settings.cases_triage_team),
                 ContactReceived: handlers.on_contact_received,
                 CustomersMerged: handlers.on_customers_merged,
+                CustomersUnmerged: handlers.on_customers_unmerged,
                 CustomerErased: handlers.on_customer_erased,
             },
             CaseRepositories,

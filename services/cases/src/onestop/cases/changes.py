@@ -40,7 +40,7 @@ async def _link_waiting_reporters(uow: UnitOfWork[CaseRepositories], case: Case)
     """A case raised now picks up the duplicate reports that were linked before it existed."""
     linked: list[Event] = []
     for link in await uow.repos.pending_links.take(case.case_id):
-        events = case.link_reporter(link.contact_id, link.need_id, None, link.linked_at)
+        events = case.link_reporter(link.contact_id, link.need_id, link.customer, link.linked_at)
         for event in events:
             case.apply(event)
         linked += events

@@ -59,13 +59,13 @@ class CaseCommands:
 
     async def sweep_escalations(self, within_areas: Collection[str] | None = None) -> int:
         """Escalate every open case (of `within_areas`, if given) that has reached 30 or 60 days or passed
-        its due time; once each. Returns how many escalations were made."""
+        its due time, and move each overdue complaint stage up; once each. Returns how many were made."""
         now = self.clock()
 
         def escalations_due(case: Case) -> list[Event]:
             if within_areas is not None and case.service_area not in within_areas:
                 return []
-            return case.escalations_due(now)
+            return case.escalations_due(now) + case.overdue_complaint_stage(now, self.calendar, self.complaints)
 
         async with self.units.begin() as uow:
             due = await uow.repos.cases.due_for_escalation(now)

@@ -1,4 +1,5 @@
-"""The escalation clock: sweeps open cases for due escalations every interval until the service stops."""
+"""The escalation clock: sweeps open cases for due escalations and overdue complaint stages every interval
+until the service stops."""
 
 import asyncio
 import contextlib

@@ -14,7 +14,7 @@ from onestop.cases.domain.sla import WorkingCalendar
 from onestop.contracts.events.back_office import HandOffAccepted, HandOffRejected, ProgressReported, WorkCompleted
 from onestop.contracts.events.base import Event
 from onestop.contracts.events.contacts import ContactReceived
-from onestop.contracts.events.customers import CustomerErased, CustomersMerged
+from onestop.contracts.events.customers import CustomerErased, CustomersMerged, CustomersUnmerged
 from onestop.contracts.events.routing import AvoidableCategory, ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.servicekit.messaging import UnprocessableEvent
 from onestop.servicekit.unit_of_work import UnitOfWork
@@ -58,7 +58,10 @@ async def on_duplicate_report_linked(link: DuplicateReportLinked, uow: UnitOfWor
         await uow.repos.pending_links.keep(uow.cause)
         return
     await _change(
-        uow, link, link.case_id, lambda case: case.link_reporter(link.contact_id, link.need_id, None, link.linked_at)
+        uow,
+        link,
+        link.case_id,
+        lambda case: case.link_reporter(link.contact_id, link.need_id, link.customer, link.linked_at),
     )
 
 
@@ -122,6 +125,10 @@ async def on_contact_received(contact: ContactReceived, uow: UnitOfWork[CaseRepo
 
 async def on_customers_merged(merge: CustomersMerged, uow: UnitOfWork[CaseRepositories]) -> None:
     await uow.repos.customers.merge(merge.surviving_customer_id, merge.merged_customer_id)
+
+
+async def on_customers_unmerged(unmerge: CustomersUnmerged, uow: UnitOfWork[CaseRepositories]) -> None:
+    await uow.repos.customers.unmerge(unmerge.merged_customer_id)
 
 
 async def on_customer_erased(erasure: CustomerErased, uow: UnitOfWork[CaseRepositories]) -> None:

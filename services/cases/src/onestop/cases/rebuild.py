@@ -1,4 +1,6 @@
-"""Rebuild the read models from scratch: cases from the event store, customers from the log."""
+"""Rebuild the read models from scratch (`python -m onestop.cases rebuild`): cases from the event store,
+customers from the log. The event store, processed commands and pending links are the service's state and
+stay as they are."""
 
 import asyncio
 
@@ -7,7 +9,7 @@ from onestop.cases.app import MIGRATIONS
 from onestop.cases.settings import CasesSettings
 from onestop.contracts import UndecodableMessage, decode_record, topics
 from onestop.contracts.events.contacts import ContactReceived
-from onestop.contracts.events.customers import CustomerErased, CustomersMerged
+from onestop.contracts.events.customers import CustomerErased, CustomersMerged, CustomersUnmerged
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, open_service_database
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import open_envelope, personal_data_protection
@@ -34,7 +36,7 @@ async def _replay_customers(connection: Connection, settings: CasesSettings) -> 
     names = [topics.CONTACTS.qualified(settings.topic_namespace), topics.CUSTOMERS.qualified(settings.topic_namespace)]
     consumer, partitions = await open_from_beginning(settings.kafka_bootstrap_servers, names)
     try:
-        replayed = 0
+        replayed, erased = 0, []
         async for records in batches_to_end(consumer, partitions):
             for record in records:
                 try:
@@ -46,8 +48,14 @@ async def _replay_customers(connection: Connection, settings: CasesSettings) -> 
                     await projections.record_contact(connection, event)
                 elif isinstance(event, CustomersMerged):
                     await projections.record_merge(connection, event.surviving_customer_id, event.merged_customer_id)
+                elif isinstance(event, CustomersUnmerged):
+                    await projections.record_unmerge(connection, event.merged_customer_id)
                 elif isinstance(event, CustomerErased):
-                    await projections.forget_customer(connection, event.customer_id)
+                    erased.append(event.customer_id)
+        # The two topics are read side by side, not in the order they were written: an erasure, which is
+        # final, is applied after every contact, whichever came first here.
+        for customer_id in erased:
+            await projections.forget_customer(connection, customer_id)
         return replayed
     finally:
         await consumer.stop()

@@ -1,7 +1,10 @@
 """The cases service's settings; shared ones come from ServiceSettings."""
 
-from pydantic import Field
+from datetime import date
 
+from pydantic import Field, field_validator
+
+from onestop.cases.domain.sla import Nation, closure_days
 from onestop.servicekit.settings import ServiceSettings, database_url_of
 
 
@@ -16,3 +19,17 @@ class CasesSettings(ServiceSettings):
     cases_reopen_window_days: int = Field(default=28, ge=0)
     # Where a rejected hand-off goes when the back office suggests no team.
     cases_triage_team: str = "customer-services-triage"
+    # The council's nation: its bank holidays and the ombudsman complaints go to after stage 2.
+    council_nation: Nation = Nation.ENGLAND
+    # The council's own closure days besides bank holidays, as ISO dates separated by commas.
+    council_closure_days: str = ""
+
+    @field_validator("council_closure_days")
+    @classmethod
+    def _closure_days_are_dates(cls, value: str) -> str:
+        closure_days(value)
+        return value
+
+    @property
+    def closures(self) -> frozenset[date]:
+        return closure_days(self.council_closure_days)

@@ -1,4 +1,6 @@
-"""`python -m onestop.intake` runs the intake service."""
+"""`python -m onestop.intake` runs the service; `python -m onestop.intake rebuild` rebuilds its views."""
+
+import sys
 
 from onestop.intake.app import create_app
 from onestop.intake.settings import IntakeSettings
@@ -7,6 +9,11 @@ from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
+    if sys.argv[1:] == ["rebuild"]:
+        from onestop.intake.rebuild import main as rebuild
+
+        rebuild()
+        return
     settings = read_settings(IntakeSettings)
     serve(create_app(settings), settings.intake_http_host, settings.intake_http_port)
 

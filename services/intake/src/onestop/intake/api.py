@@ -25,6 +25,7 @@ from onestop.servicekit.inputs import CleanLine, CleanText, Timestamp
 
 router = APIRouter(tags=["contacts"])
 Submitter = Annotated[Principal, Depends(require("contacts:write"))]
+ASSERT_IDENTITY = "customers:assert"  # a client that signs customers in (My Account) says who they are
 
 REFERENCE_PATTERN = r"OS-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
 
@@ -159,6 +160,21 @@ async def take_or_explain(service: IntakeService, **kwargs: Any) -> Accepted:
         ) from exc
 
 
+@router.post("/customers/{customer_id}/unmerge", summary="Undo a wrong merge: the record is a person of its own again")
+async def unmerge_customer(
+    customer_id: UUID, service: Service, caller: Annotated[Principal, Depends(require("customers:admin"))]
+) -> dict[str, Any]:
+    try:
+        undone = await service.unmerge(customer_id, by=caller.subject)
+    except NotRecorded as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the unmerge could not be recorded just now; please retry"
+        ) from exc
+    if undone is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"customer {customer_id} is not merged into another record")
+    return undone.model_dump(mode="json")
+
+
 @router.post("/contacts", status_code=201, summary="Submit a contact with one or more needs")
 async def submit_contact(
     body: ContactIn,
@@ -168,6 +184,11 @@ async def submit_contact(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
     """Returns once Kafka holds the contact: each need's case id and reference, for the customer."""
+    if body.customer and body.customer.customer_id is not None and ASSERT_IDENTITY not in caller.scopes:
+        # Naming a customer record files the contact, and what it says, under that person's history.
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"customer.customer_id may be given only by clients with {ASSERT_IDENTITY}"
+        )
     contact = build_contact(body)
     assurance = body.customer.assurance if body.customer else AssuranceLevel.NONE
     answer = await take_or_explain(

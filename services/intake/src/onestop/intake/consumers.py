@@ -1,4 +1,5 @@
-"""What intake learns from other services: case progress for Open311 clients, and erasures.
+"""What intake learns from other services: case progress for Open311 clients (every case of an Open311-listed
+service, whatever channel raised it), and erasures.
 
 One handler per event type, run by the shared consumer runtime (which keeps the inbox). Each update sets
 values, so a redelivered event changes nothing.
@@ -15,9 +16,14 @@ from onestop.contracts.events.cases import (
     CaseRaised,
     CaseReopened,
     CaseResolved,
+    ReporterLinked,
 )
+from onestop.contracts.events.common import Channel
 from onestop.contracts.events.customers import CustomerErased
+from onestop.contracts.identifiers import case_id_for, case_reference_for
+from onestop.contracts.service_catalogue import service_catalogue
 from onestop.intake.adapters.repositories import IntakeRepositories
+from onestop.intake.domain.service_request import listed_on_open311
 from onestop.servicekit.event_consumer import Handler
 from onestop.servicekit.unit_of_work import UnitOfWork
 
@@ -25,7 +31,12 @@ Unit = UnitOfWork[IntakeRepositories]
 
 
 async def on_case_raised(event: CaseRaised, uow: Unit) -> None:
-    await uow.repos.open311_requests.case_raised(event.case_id, event.raised_at, event.reference)
+    if event.channel == Channel.OPEN311:
+        await uow.repos.open311_requests.case_raised(event.case_id, event.raised_at, event.reference)
+        return
+    service = service_catalogue().service(event.service_code)
+    if service is not None and listed_on_open311(event.service_code):
+        await uow.repos.open311_requests.add_from_another_channel(event, service.name)
 
 
 async def on_case_handed_off(event: CaseHandedOff, uow: Unit) -> None:
@@ -53,6 +64,11 @@ async def on_case_reopened(event: CaseReopened, uow: Unit) -> None:
     await uow.repos.open311_requests.reopened(event.case_id, event.reopened_at)
 
 
+async def on_reporter_linked(event: ReporterLinked, uow: Unit) -> None:
+    reference = case_reference_for(case_id_for(event.contact_id, event.need_id))
+    await uow.repos.open311_requests.linked(event.case_id, event.linked_at, event.need_id, reference)
+
+
 async def on_customer_erased(event: CustomerErased, uow: Unit) -> None:
     await uow.repos.customers.erase(event.customer_id)
     await uow.repos.open311_requests.erase(event.customer_id)
@@ -67,5 +83,6 @@ HANDLERS: Mapping[type[Event], Handler[IntakeRepositories]] = {
     CaseDeclined: on_case_declined,
     CaseClosed: on_case_closed,
     CaseReopened: on_case_reopened,
+    ReporterLinked: on_reporter_linked,
     CustomerErased: on_customer_erased,
 }

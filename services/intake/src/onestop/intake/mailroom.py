@@ -20,7 +20,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import ValidationError
 
-from onestop.contracts.events.common import AssuranceLevel, Channel, NeedKind
+from onestop.contracts.events.common import AssuranceLevel, Channel, ContactMethod, NeedKind
 from onestop.intake.adapters.views import IntakeViews
 from onestop.intake.api import (
     REFERENCE_PATTERN,
@@ -82,7 +82,8 @@ class Letter:
     """What a message says, cleaned: the sender, what they wrote, and what they enclosed."""
 
     sender_name: str | None
-    sender_address: str
+    sender_address: str | None  # a letter's writer may have no email address
+    postal_address: str | None  # where a scanned letter came from, as the mail room read it
     channel: Channel
     subject: str
     text: str
@@ -106,21 +107,27 @@ def read_message(raw: bytes, *, max_attachment_bytes: int) -> Letter:
 def _letter_of(message: Any, max_attachment_bytes: int) -> Letter:
     if not isinstance(message, EmailMessage):
         raise MessageRefused("the body must be a raw RFC 5322 message")
+    channel = Channel.POST if _header(message, "X-Onestop-Channel").lower() == "post" else Channel.EMAIL
     sender = _header(message, "From")
-    if not sender:
+    if not sender and channel == Channel.EMAIL:
         raise MessageRefused("the message has no From header")
-    name, address = parseaddr(sender)
-    try:
-        address = one_email_address(address)
-    except ValueError as exc:
-        raise MessageRefused(f"the From header's address {exc}") from exc
+    name, given = parseaddr(sender)
+    address: str | None = None
+    if channel == Channel.EMAIL or "@" in given:
+        try:
+            address = one_email_address(given)
+        except ValueError as exc:
+            raise MessageRefused(f"the From header's address {exc}") from exc
+    else:  # a scanned letter is signed with a name only: the reply goes to its postal address
+        name = name or sender.strip().strip('"')
     subject = _header(message, "Subject")
     threading = " ".join(_header(message, h) for h in ("Subject", "In-Reply-To", "References"))
     reference = REFERENCE.search(threading)
     return Letter(
         sender_name=_one_line(name, 200) or None,
         sender_address=address,
-        channel=Channel.POST if _header(message, "X-Onestop-Channel").lower() == "post" else Channel.EMAIL,
+        postal_address=_one_line(_header(message, "X-Onestop-Postal-Address"), 500) or None,
+        channel=channel,
         subject=_one_line(subject, 1000),
         text=without_control_characters(_text_of(message)),
         reference=reference.group(0) if reference else None,
@@ -198,7 +205,14 @@ def contact_of(letter: Letter, attachments: list[AttachmentIn], *, received_at: 
                     attachments=attachments,
                 )
             ],
-            customer=CustomerIn(name=letter.sender_name, email=letter.sender_address),
+            customer=CustomerIn(
+                name=letter.sender_name,
+                email=letter.sender_address,
+                address=letter.postal_address,
+                preferred_contact_method=ContactMethod.EMAIL if letter.sender_address else ContactMethod.LETTER,
+            )
+            if letter.sender_name or letter.sender_address or letter.postal_address
+            else None,  # an unsigned letter
             channel_details={"message_id": letter.message_id},
             received_at=letter.sent_at or received_at,
         )

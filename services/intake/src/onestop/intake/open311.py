@@ -4,21 +4,23 @@ Every resource comes as `.json` or `.xml`; errors are a list of `{code, descript
 Reads need no credentials; posting a request needs an `api_key` the council issued to the client.
 """
 
+import mimetypes
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from onestop.contracts.events.common import AssuranceLevel, Channel, CustomerDetails, Location
+from onestop.contracts.events.common import AssuranceLevel, Attachment, Channel, CustomerDetails, Location
 from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.service_catalogue import ServiceArea, ServiceType, service_catalogue
 from onestop.intake.adapters.views import IntakeViews, RequestQuery
 from onestop.intake.domain.email_address import one_email_address
-from onestop.intake.domain.service_request import ServiceRequest
+from onestop.intake.domain.service_request import ServiceRequest, listed_on_open311
 from onestop.intake.group_commit import NotRecorded
 from onestop.intake.open311_format import (
     REQUEST_BODY,
@@ -106,7 +108,11 @@ Views = Annotated[IntakeViews, Depends(views)]
 @router.get("/services.{format_}", summary="The service list")
 async def services(format_: Format) -> Response:
     try:
-        rows = [_service_row(area, service) for area, service in service_catalogue().services()]
+        rows = [
+            _service_row(area, service)
+            for area, service in service_catalogue().services()
+            if listed_on_open311(service.code)
+        ]
         return render(checked_format(format_), "services", "service", rows)
     except Open311Error as exc:
         return error_response(format_, exc.code, exc.description)
@@ -118,7 +124,7 @@ async def definition(service_code: str, format_: Format) -> Response:
         fmt = checked_format(format_)
         catalogue = service_catalogue()
         area = catalogue.area_of(service_code)
-        if area is None:
+        if area is None or not listed_on_open311(service_code):
             raise Open311Error(404, f"no service with code {service_code}")
         attributes = [
             {
@@ -153,6 +159,12 @@ async def create_request(format_: Format, request: Request, service: Service) ->
         service_type, area = catalogue.service(code), catalogue.area_of(code)
         if service_type is None or area is None:
             raise Open311Error(400, f"service_code {code!r} is not one of ours; see services.json")
+        if not listed_on_open311(code):
+            raise Open311Error(
+                400,
+                f"{service_type.name} needs a customer verified to level {service_type.identity.value}:"
+                " it is not offered through Open311; see services.json",
+            )
         lat, long = _coordinate(fields, "lat", 90), _coordinate(fields, "long", 180)
         address = fields.get("address_string") or None
         if (lat is None or long is None) and not address and not fields.get("address_id"):
@@ -168,7 +180,7 @@ async def create_request(format_: Format, request: Request, service: Service) ->
         customer = None
         if email or fields.get("phone") or name:
             customer = CustomerDetails(name=name, email=email, phone=fields.get("phone") or None)
-        media = fields.get("media_url")
+        media = _media_url(fields.get("media_url"))
         need = Need(
             need_id=uuid4(),
             kind=service_type.kinds[0],
@@ -180,6 +192,7 @@ async def create_request(format_: Format, request: Request, service: Service) ->
                 address=address,
                 uprn=fields["address_id"] if re.fullmatch(r"[0-9]{1,12}", fields.get("address_id", "")) else None,
             ),
+            attachments=(_attachment(media),) if media else (),
         )
         contact = ContactReceived(
             contact_id=uuid4(),
@@ -230,6 +243,22 @@ def _email(given: list[Any]) -> str | None:
         return one_email_address(str(given[0]))
     except ValueError as exc:
         raise Open311Error(400, f"email {exc}") from exc
+
+
+def _media_url(given: str | None) -> str | None:
+    """The reporter's photo, held by the reporting site: an http(s) address, or nothing."""
+    if not given:
+        return None
+    if urlsplit(given).scheme not in ("http", "https") or not urlsplit(given).netloc:
+        raise Open311Error(400, "media_url must be an http or https address")
+    return given
+
+
+def _attachment(media_url: str) -> Attachment:
+    """The photo travels with the case to the back office by reference. It is not fetched, so its size is
+    unknown (0) and its type is what its address suggests."""
+    media_type = mimetypes.guess_type(urlsplit(media_url).path)[0] or "application/octet-stream"
+    return Attachment(url=media_url, media_type=media_type, size_bytes=0)
 
 
 def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None:

@@ -15,7 +15,7 @@ from onestop.contracts import EventEnvelope
 from onestop.contracts.events.base import Event
 from onestop.contracts.events.common import AssuranceLevel, CustomerDetails
 from onestop.contracts.events.contacts import ContactReceived
-from onestop.contracts.events.customers import CustomerIdentified, CustomersMerged
+from onestop.contracts.events.customers import CustomerIdentified, CustomersMerged, CustomersUnmerged
 from onestop.intake.adapters.attachments import attachment_ids_in
 from onestop.intake.adapters.repositories import IntakeRepositories
 from onestop.intake.domain.assurance import refusal
@@ -105,7 +105,9 @@ async def _identify(
     if details.customer_id is not None:
         customer_id, method, new = details.customer_id, "account", False
     else:
-        customer_id, match, merged = await repos.customers.identify(identity, new_customer_id_for(contact.contact_id))
+        customer_id, match, merged = await repos.customers.identify(
+            identity, new_customer_id_for(contact.contact_id), verified=assurance != AssuranceLevel.NONE
+        )
         method, new = (match.method, False) if match else ("new_record", True)
     events: list[CustomerIdentified | CustomersMerged] = [
         CustomerIdentified(
@@ -171,6 +173,24 @@ class IntakeService:
 
         async def work(uow: UnitOfWork[IntakeRepositories]) -> Prepared[EventEnvelope]:
             return Prepared(envelope, [envelope])
+
+        return await self.group_commit.submit(work)
+
+    async def unmerge(self, merged_customer_id: UUID, *, by: str) -> CustomersUnmerged | None:
+        """Undo a wrong merge, recorded as an event; None when the record is not merged into another."""
+
+        async def work(uow: UnitOfWork[IntakeRepositories]) -> Prepared[CustomersUnmerged | None]:
+            surviving = await uow.repos.customers.unmerge(merged_customer_id)
+            if surviving is None:
+                return Prepared(None)
+            event = CustomersUnmerged(
+                surviving_customer_id=surviving,
+                merged_customer_id=merged_customer_id,
+                unmerged_at=datetime.now(UTC),
+                unmerged_by=by,
+            )
+            envelope = EventEnvelope.wrap(event, source=self.settings.source, traceparent=current_traceparent())
+            return Prepared(event, [envelope])
 
         return await self.group_commit.submit(work)
 

@@ -1,4 +1,6 @@
-"""`python -m onestop.notify` runs the notify service."""
+"""`python -m onestop.notify` runs the service; `python -m onestop.notify rebuild` rebuilds its views."""
+
+import sys
 
 from onestop.notify.app import create_app
 from onestop.notify.settings import NotifySettings
@@ -7,6 +9,11 @@ from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
+    if sys.argv[1:] == ["rebuild"]:
+        from onestop.notify.rebuild import main as rebuild
+
+        rebuild()
+        return
     settings = read_settings(NotifySettings)
     serve(create_app(settings), settings.notify_http_host, settings.notify_http_port)
 

@@ -134,7 +134,9 @@ class Addressing:
         trigger_event_id = uow.cause.id if uow.cause else key_trigger
         if trigger_event_id is None:
             raise ValueError("a notification needs the event or the survey that triggered it")
-        tracking_base = self.settings.notify_public_base_url.replace("8004", "8003")  # cases' public tracking
+        tracking_url = f"{self.settings.notify_tracking_base_url}/track/{case.reference}"
+        if language == "cy":
+            tracking_url += "?lang=cy"  # the page opens in the language the customer chose
         notification = QueuedNotification(
             notification_id=uuid4(),
             notification_key=notification_key(key_trigger or trigger_event_id, recipient.id, template),
@@ -152,7 +154,7 @@ class Addressing:
                 "reference": case.reference,
                 "service": self.service_name(case.service_code),
                 "service_area": case.service_area,
-                "tracking_url": f"{tracking_base}/track/{case.reference}",
+                "tracking_url": tracking_url,
                 **context,
             },
         )

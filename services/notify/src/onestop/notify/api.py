@@ -1,4 +1,4 @@
-"""The notify API: preferences and consent, ward subscriptions, template previews, and survey answers."""
+"""The notify API: preferences and consent, ward subscriptions and template previews (surveys: survey_pages)."""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,10 +11,8 @@ from onestop.notify.adapters.repositories import NotifyRepositories
 from onestop.notify.domain.model import Preferences as StoredPreferences
 from onestop.notify.domain.model import WardSubscriber
 from onestop.notify.domain.templates import VERSION, Templates
-from onestop.notify.surveys import SurveyNotFound, Surveys
 from onestop.servicekit.auth import Principal, require
 from onestop.servicekit.inputs import CleanLine, CleanText
-from onestop.servicekit.ratelimit import rate_limit
 from onestop.servicekit.unit_of_work import UnitsOfWork
 
 router = APIRouter()
@@ -25,16 +23,11 @@ async def units_of_work(request: Request) -> UnitsOfWork[NotifyRepositories]:
     return request.app.state.units  # type: ignore[no-any-return]
 
 
-async def surveys(request: Request) -> Surveys:
-    return request.app.state.surveys  # type: ignore[no-any-return]
-
-
 async def templates_in_use(request: Request) -> Templates:
     return request.app.state.templates  # type: ignore[no-any-return]
 
 
 Units = Annotated[UnitsOfWork[NotifyRepositories], Depends(units_of_work)]
-SurveyAnswers = Annotated[Surveys, Depends(surveys)]
 InUse = Annotated[Templates, Depends(templates_in_use)]
 
 
@@ -52,12 +45,6 @@ class Subscription(BaseModel):
     subscriber_id: CleanLine = Field(min_length=1, max_length=120)
     method: ContactMethod = ContactMethod.EMAIL
     address: CleanText = Field(min_length=3, max_length=500)
-
-
-class Answer(BaseModel):
-    satisfied: bool
-    score: int = Field(ge=1, le=5)
-    comment: CleanText = Field(default="", max_length=5000)
 
 
 @router.put("/customers/{customer_id}/preferences", summary="How a customer wants to hear from us")
@@ -108,17 +95,3 @@ async def preview(name: str, values: dict[str, Any], _: Admin, language: str = "
         "language": rendered.language,
         "version": rendered.version,
     }
-
-
-@router.post(
-    "/feedback/{token}",
-    summary="A customer's answer to a survey (the link in the message; no login)",
-    dependencies=[Depends(rate_limit(per_minute=30))],
-)
-async def answer_survey(token: str, body: Answer, units: Units, answers: SurveyAnswers) -> dict[str, Any]:
-    try:
-        async with units.begin() as uow:
-            answer = await answers.record_answer(uow, token, body.satisfied, body.score, body.comment)
-    except SurveyNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this survey link is not valid or was already answered") from exc
-    return {"survey_id": answer.survey_id, "thank_you": "Thank you for telling us."}

@@ -16,6 +16,7 @@ from onestop.notify.domain.templates import Templates
 from onestop.notify.handlers import NotifyHandlers
 from onestop.notify.sending import Sender
 from onestop.notify.settings import NotifySettings
+from onestop.notify.survey_pages import router as survey_router
 from onestop.notify.surveys import FollowUpClock, Surveys
 from onestop.servicekit.database import MigrationSource
 from onestop.servicekit.runtime import Runtime, service_app
@@ -63,5 +64,5 @@ def create_app(
         start,
         title="onestop notify",
         description="Closing the loop: acknowledgements, progress, outcomes, alerts and feedback surveys.",
-        routers=[router],
+        routers=[router, survey_router],
     )

@@ -10,7 +10,10 @@ class NotifySettings(ServiceSettings):
     database_url: str = database_url_of("notify")
     notify_http_host: str = "127.0.0.1"
     notify_http_port: int = 8004
+    # Where the public reach notify's pages (the feedback survey) and the cases service's tracking page:
+    # the links in every message start with these, so they must be the addresses the public can open.
     notify_public_base_url: str = "http://127.0.0.1:8004"
+    notify_tracking_base_url: str = "http://127.0.0.1:8003"
     # Email over SMTP (make run starts a local mail catcher on 1025).
     notify_smtp_host: str = "127.0.0.1"
     notify_smtp_port: int = 1025

@@ -23,6 +23,10 @@ class SurveyNotFound(Exception):
     """The link was forged, or its survey was already answered."""
 
 
+class SurveyAlreadyAnswered(SurveyNotFound):
+    """The link is genuine, and its survey has its answer."""
+
+
 class Surveys:
     def __init__(
         self,
@@ -49,8 +53,11 @@ class Surveys:
         survey_id = await uow.repos.surveys.mark_requested(
             survey_id or uuid4(), case.case_id, kind, case.service_area, due
         )
+        survey_url = f"{self.settings.notify_public_base_url}/feedback/{self.token(survey_id)}"
+        if (case.customer or {}).get("language") == "cy":
+            survey_url += "?lang=cy"  # the page opens in the language the customer chose
         context = {
-            "survey_url": f"{self.settings.notify_public_base_url}/feedback/{self.token(survey_id)}",
+            "survey_url": survey_url,
             "follow_up": kind is SurveyKind.REPAIR_FOLLOW_UP,
         }
         requested = await self.addressing.to_customer(uow, case, "feedback_request", context, key_trigger=survey_id)
@@ -90,10 +97,21 @@ class Surveys:
             raise SurveyNotFound(token)
         return survey_id
 
+    async def check_open(self, uow: Unit, token: str) -> UUID:
+        """The survey of a genuine link still waiting for its answer; raises SurveyNotFound otherwise."""
+        survey_id = self.survey_of(token)
+        answered = await uow.repos.surveys.answered(survey_id)
+        if answered is None:
+            raise SurveyNotFound(token)
+        if answered:
+            raise SurveyAlreadyAnswered(token)
+        return survey_id
+
     async def record_answer(self, uow: Unit, token: str, satisfied: bool, score: int, comment: str) -> FeedbackReceived:
         survey_id = self.survey_of(token)
         answered = await uow.repos.surveys.answer(survey_id)
         if answered is None:
+            await self.check_open(uow, token)  # says whether it was answered before or never existed
             raise SurveyNotFound(token)
         case_id, service_area = answered
         case = await uow.repos.cases.get(case_id)

@@ -1,4 +1,6 @@
-"""`python -m onestop.routing` runs the routing service."""
+"""`python -m onestop.routing` runs the service; `python -m onestop.routing rebuild` rebuilds its views."""
+
+import sys
 
 from onestop.routing.app import create_app
 from onestop.routing.settings import RoutingSettings
@@ -7,6 +9,11 @@ from onestop.servicekit.startup import read_settings
 
 
 def main() -> None:
+    if sys.argv[1:] == ["rebuild"]:
+        from onestop.routing.rebuild import main as rebuild
+
+        rebuild()
+        return
     settings = read_settings(RoutingSettings)
     serve(create_app(settings), settings.routing_http_host, settings.routing_http_port)
 

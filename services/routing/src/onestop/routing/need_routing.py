@@ -111,6 +111,7 @@ class NeedRouter:
                     linked_at=received,  # the report was absorbed when it arrived
                     customer_id=contact.customer.customer_id if contact.customer else None,
                     distance_metres=decision.distance_metres,
+                    customer=contact.customer,
                 )
             )
         events.append(_assessment(contact, need, service.service_code, area.id, decision.verdict, now))

@@ -10,6 +10,7 @@ from onestop.contracts import topics
 from onestop.contracts.events.base import Event
 from onestop.contracts.events.common import (
     Actor,
+    Attachment,
     CaseReference,
     Channel,
     CustomerDetails,
@@ -83,6 +84,7 @@ class CaseRaised(Event):
     customer: CustomerDetails | None = None
     priority: Priority = Priority.NORMAL
     complaint: ComplaintDetails | None = None
+    attachments: tuple[Attachment, ...] = Field(default=(), description="Photos and files the customer sent")
     sealed: Sealed = None
 
     personal_fields: ClassVar[tuple[str, ...]] = ("description",)
@@ -110,6 +112,7 @@ class CaseHandedOff(Event):
     summary: str = Field(default="", max_length=10_000)
     location: Location | None = None
     rule_id: str | None = Field(default=None, max_length=120)
+    attachments: tuple[Attachment, ...] = Field(default=(), description="Photos and files the customer sent")
     data_subject: DataSubject = None
     sealed: Sealed = None
 
@@ -272,6 +275,35 @@ class CaseEscalated(Event):
     complaint_stage: ComplaintStage | None = None
     owner_role: str | None = Field(default=None, max_length=120)
     due_at: UtcDatetime | None = None
+
+
+class ComplaintDetailsRecorded(Event):
+    """What the complaint spans: the services involved (several: the corporate complaints manager leads it),
+    a contractor it is about, a councillor it came through. Replaces what was recorded before."""
+
+    type: ClassVar[str] = "onestop.case.complaint-details-recorded"
+    topic: ClassVar[topics.Topic] = topics.CASES
+    aggregate_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    recorded_at: UtcDatetime
+    service_area: str = Field(max_length=120)
+    complaint: ComplaintDetails
+    data_subject: DataSubject = None
+
+
+class ComplaintReferredToOmbudsman(Event):
+    """After stage 2, the complainant took the complaint to the nation's ombudsman (LGSCO, SPSO, PSOW, NIPSO)."""
+
+    type: ClassVar[str] = "onestop.case.complaint-referred-to-ombudsman"
+    topic: ClassVar[topics.Topic] = topics.CASES
+    aggregate_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    referred_at: UtcDatetime
+    ombudsman: str = Field(max_length=20)
+    service_area: str = Field(max_length=120)
+    ombudsman_reference: str | None = Field(default=None, max_length=60, description="The ombudsman's own reference")
 
 
 class ReporterLinked(Event):

@@ -37,6 +37,19 @@ class CustomersMerged(Event):
     merged_at: UtcDatetime
 
 
+class CustomersUnmerged(Event):
+    """A merge was wrong: the merged record is a person of its own again, no longer pointing at the other."""
+
+    type: ClassVar[str] = "onestop.customer.unmerged"
+    topic: ClassVar[topics.Topic] = topics.CUSTOMERS
+    aggregate_field: ClassVar[str] = "surviving_customer_id"
+
+    surviving_customer_id: UUID = Field(description="The record it had been merged into")
+    merged_customer_id: UUID
+    unmerged_at: UtcDatetime
+    unmerged_by: str = Field(max_length=120, description="Who undid the merge")
+
+
 class CustomerErased(Event):
     """A customer's right to erasure was exercised: read models drop their personal data."""
 

@@ -90,6 +90,12 @@ class DuplicateReportLinked(Event):
     linked_at: UtcDatetime
     customer_id: UUID | None = None
     distance_metres: float | None = Field(default=None, ge=0)
+    customer: CustomerDetails | None = Field(
+        default=None, description="The reporter, so the case can tell them of its progress as it tells its customer"
+    )
+
+    def personal_subject(self) -> UUID:
+        return subject_of_contact(self.contact_id, self.customer)
 
 
 class ContactAssessed(Event):

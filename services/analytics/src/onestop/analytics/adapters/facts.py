@@ -24,6 +24,7 @@ from onestop.analytics.domain.facts import (
     Fact,
     FeedbackFact,
     FirstContactResolutionFact,
+    HandOffModelFact,
     NeedFact,
     NotificationSentFact,
     ReopeningFact,
@@ -76,12 +77,13 @@ _INSERTS: dict[type[Any], list[_Statement]] = {
             # re-route reported by a back office carries the back office's time, which may be earlier than
             # the moment routing caught up with the contact.
             """INSERT INTO {s}.assessments (contact_id, need_id, assessed_at, received_at, channel, service_area,
-                   service_code, avoidable, category, explanation)
+                   service_code, avoidable, category, explanation, related_case_id)
                VALUES ($1, $2, $3, (SELECT received_at FROM {s}.contacts WHERE contact_id = $1), $4, $5, $6, $7, $8,
-                   $9)
+                   $9, $10)
                ON CONFLICT (contact_id, need_id) DO UPDATE SET assessed_at = EXCLUDED.assessed_at,
                    service_code = COALESCE(EXCLUDED.service_code, {s}.assessments.service_code),
-                   avoidable = EXCLUDED.avoidable, category = EXCLUDED.category, explanation = EXCLUDED.explanation""",
+                   avoidable = EXCLUDED.avoidable, category = EXCLUDED.category, explanation = EXCLUDED.explanation,
+                   related_case_id = EXCLUDED.related_case_id""",
             (
                 "contact_id",
                 "need_id",
@@ -92,6 +94,7 @@ _INSERTS: dict[type[Any], list[_Statement]] = {
                 "avoidable",
                 "category",
                 "explanation",
+                "related_case_id",
             ),
         )
     ],
@@ -109,6 +112,13 @@ _INSERTS: dict[type[Any], list[_Statement]] = {
             """INSERT INTO {s}.cases (case_id, contact_id, reference, service_code, service_area, channel, kind,
                    raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
             ("case_id", "contact_id", "reference", "service_code", "service_area", "channel", "kind", "raised_at"),
+        )
+    ],
+    HandOffModelFact: [
+        _Statement(
+            """INSERT INTO {s}.hand_off_models (case_id, hand_off_model) VALUES ($1, $2)
+               ON CONFLICT (case_id) DO UPDATE SET hand_off_model = EXCLUDED.hand_off_model""",
+            ("case_id", "hand_off_model"),
         )
     ],
     ComplaintStageFact: [
@@ -190,7 +200,11 @@ _UPDATES: dict[type[Any], list[_Statement]] = {
         _Statement(
             "UPDATE {s}.cases SET closed_at = NULL, outcome = NULL, within_sla = NULL WHERE case_id = $1",
             ("case_id",),
-        )
+        ),
+        _Statement(
+            "INSERT INTO {s}.reopenings (case_id, reopened_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            ("case_id", "reopened_at"),
+        ),
     ],
 }
 

@@ -6,14 +6,16 @@ place; counts are exact.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from onestop.analytics.adapters.facts import checked
+from onestop.analytics.domain.periods import council_month
 from onestop.analytics.settings import COUNCIL_TIMEZONE, Targets
 from onestop.servicekit.database import Connection
 
+HAND_OFF_MODELS = ("one_and_done", "fire_and_forget", "customer_advocate")
 AGE_BANDS = (("0-10 days", 0, 10), ("11-30 days", 11, 30), ("31-60 days", 31, 60), ("over 60 days", 61, None))
 
 
@@ -26,13 +28,20 @@ class Filter:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(COUNCIL_TIMEZONE))  # whose months "by month" means
 
 
+def _month_label(year: int, month: int) -> str:
+    """`YYYY-MM` of `month` counted from January of `year` (0 or less reaches back into earlier years)."""
+    years, index = divmod(month - 1, 12)
+    return f"{year + years:04d}-{index + 1:02d}"
+
+
 def percent(part: int | float, whole: int | float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
 class Measures:
-    def __init__(self, connection: Connection, schema: str, period: Filter) -> None:
+    def __init__(self, connection: Connection, schema: str, period: Filter, now: datetime | None = None) -> None:
         self.c, self.s, self.f = connection, checked(schema), period
+        self.now = now or datetime.now(UTC)  # a period not yet over is measured up to now
 
     def _month(self, time: str, args: list[Any]) -> tuple[str, list[Any]]:
         """SQL for the council month (YYYY-MM) of `time`, and `args` with the council's zone added for it."""
@@ -180,7 +189,9 @@ class Measures:
             "booked_seen_within_10_minutes_percent": percent(row["booked_within_10_minutes"], row["booked"]),
         }
 
-    async def written_replies(self) -> dict[str, Any]:
+    async def written_replies(self, target_days: float = 10.0) -> dict[str, Any]:
+        """Replied within target = first reply within `target_days` (24 hours each) of receipt ÷ written
+        contacts replied to or whose time is up: one never replied to has missed the target once it is."""
         where, args = self._where("k.received_at", area=None, channel=None)
         rows = await self.c.fetch(
             f"""SELECT k.contact_id, k.received_at,
@@ -191,9 +202,16 @@ class Measures:
             *args,
         )
         hours = sorted((r["replied_at"] - r["received_at"]).total_seconds() / 3600 for r in rows if r["replied_at"])
+        within = sum(1 for h in hours if h <= target_days * 24)
+        # One still unanswered whose time is not yet up has neither met nor missed the target.
+        target = timedelta(days=target_days)
+        judged = sum(1 for r in rows if r["replied_at"] or r["received_at"] + target <= self.now)
         return {
             "written_contacts": len(rows),
             "replied": len(hours),
+            "replied_within_target": within,
+            "replied_within_target_percent": percent(within, judged),
+            "target_days": target_days,
             "average_hours_to_reply": round(sum(hours) / len(hours), 1) if hours else None,
             "median_hours_to_reply": round(hours[len(hours) // 2], 1) if hours else None,
         }
@@ -223,8 +241,9 @@ class Measures:
         }
 
     async def open_cases_by_age(self) -> dict[str, Any]:
-        """Open at the end of the period, by how long they had been open then."""
-        args: list[Any] = [self.f.end]
+        """Open at the end of the period, or now if the period is not over, by how long they had been open
+        then."""
+        args: list[Any] = [min(self.f.end, self.now)]
         area = ""
         if self.f.service_area:
             args.append(self.f.service_area)
@@ -238,7 +257,7 @@ class Measures:
             label: sum(1 for r in rows if r["days"] >= low and (high is None or r["days"] <= high))
             for label, low, high in AGE_BANDS
         }
-        return {"as_of": self.f.end, "open": len(rows), "bands": bands}
+        return {"as_of": args[0], "open": len(rows), "bands": bands}
 
     async def complaints(self) -> dict[str, Any]:
         where, args = self._where("s.started_at", area="c.service_area", channel="c.channel")
@@ -300,6 +319,141 @@ class Measures:
             by_month.setdefault(row["month"], {})[row["code"]] = row["needs"]
         return {"by_month": by_month, "repeat_contacts_by_month": {r["month"]: r["repeats"] for r in repeats}}
 
+    async def reopened_cases(self) -> dict[str, Any]:
+        """Closed cases reopened in the period (the closure had not put things right), by service area."""
+        where, args = self._where("r.reopened_at", area="c.service_area", channel="c.channel")
+        rows = await self.c.fetch(
+            f"""SELECT c.service_area, count(*) AS reopenings, count(DISTINCT r.case_id) AS cases
+                FROM {self.s}.reopenings r JOIN {self.s}.cases c USING (case_id) WHERE {where}
+                GROUP BY 1 ORDER BY 1""",
+            *args,
+        )
+        return {
+            "reopenings": sum(r["reopenings"] for r in rows),
+            "cases": sum(r["cases"] for r in rows),
+            "by_service_area": {r["service_area"]: r["reopenings"] for r in rows},
+        }
+
+    async def hand_off_models(self) -> dict[str, Any]:
+        """Cases raised in the period by the model they were handed over under: how many were resolved (at
+        first contact, or later), and how many the customer had to contact the council about again."""
+        where, args = self._where("c.raised_at", area="c.service_area", channel="c.channel")
+        rows = await self.c.fetch(
+            f"""SELECT h.hand_off_model AS model, count(*) AS cases,
+                    count(*) FILTER (WHERE c.first_contact) AS resolved_at_first_contact,
+                    count(*) FILTER (WHERE c.outcome = 'resolved') AS resolved,
+                    count(*) FILTER (WHERE EXISTS (
+                        SELECT 1 FROM {self.s}.assessments a WHERE a.related_case_id = c.case_id AND a.avoidable
+                    )) AS recontacted
+                FROM {self.s}.cases c JOIN {self.s}.hand_off_models h USING (case_id) WHERE {where}
+                GROUP BY 1""",
+            *args,
+        )
+        found = {r["model"]: r for r in rows}
+        by_model = {}
+        for model in (*HAND_OFF_MODELS, *sorted(set(found) - set(HAND_OFF_MODELS))):
+            r = found.get(model)
+            cases = r["cases"] if r else 0
+            resolved = r["resolved"] if r else 0
+            recontacted = r["recontacted"] if r else 0
+            by_model[model] = {
+                "cases": cases,
+                "resolved_at_first_contact": r["resolved_at_first_contact"] if r else 0,
+                "resolved": resolved,
+                "resolution_percent": percent(resolved, cases),
+                "recontacted": recontacted,
+                "recontact_percent": percent(recontacted, cases),
+            }
+        return {"by_model": by_model}
+
+    async def trends(self) -> dict[str, Any]:
+        """NI14, first-contact resolution, self-service share and satisfaction, month by month for the twelve
+        council months up to the period's, each beside the same month a year before; same filters."""
+        last = self.f.start.astimezone(self.f.zone)
+        labels = [_month_label(last.year, last.month - back) for back in range(23, -1, -1)]
+        window = Measures(
+            self.c,
+            self.s,
+            Filter(
+                council_month(labels[0], self.f.zone)[0],
+                council_month(labels[-1], self.f.zone)[1],
+                self.f.service_area,
+                self.f.channel,
+                self.f.zone,
+            ),
+            self.now,
+        )
+        counted = {
+            "avoidable_contact_percent": await window._monthly(
+                "assessments", "COALESCE(received_at, assessed_at)", "avoidable"
+            ),
+            "first_contact_resolution_percent": await window._monthly("cases", "raised_at", "first_contact"),
+            "self_service_percent": await window._monthly("contacts", "received_at", "self_service", area=None),
+            "satisfaction_percent": await window._monthly("feedback", "received_at", "satisfied", channel=None),
+        }
+        return {
+            "months": labels[12:],
+            "series": {
+                name: {
+                    month: {"value": by_month.get(month), "year_before": by_month.get(year_before)}
+                    for year_before, month in zip(labels[:12], labels[12:], strict=True)
+                }
+                for name, by_month in counted.items()
+            },
+        }
+
+    async def _monthly(
+        self, table: str, time: str, counted: str, area: str | None = "service_area", channel: str | None = "channel"
+    ) -> dict[str, float | None]:
+        """Per council month: the share of rows of `table` for which the boolean column `counted` holds."""
+        where, args = self._where(time, area=area, channel=channel)
+        month, args = self._month(time, args)
+        rows = await self.c.fetch(
+            f"""SELECT {month} AS month, count(*) AS whole, count(*) FILTER (WHERE {counted}) AS part
+                FROM {self.s}.{table} WHERE {where} GROUP BY 1""",
+            *args,
+        )
+        return {r["month"]: percent(r["part"], r["whole"]) for r in rows}
+
+    async def by_channel(self) -> dict[str, Any]:
+        """Performance split by channel, as councils publish it: contacts, NI14 and first-contact resolution."""
+        where, args = self._where("received_at", channel=None, area=None)
+        contacts = {
+            r["channel"]: r["contacts"]
+            for r in await self.c.fetch(
+                f"SELECT channel, count(*) AS contacts FROM {self.s}.contacts WHERE {where} GROUP BY 1", *args
+            )
+        }
+        where, args = self._where("COALESCE(received_at, assessed_at)", channel=None)
+        ni14 = {
+            r["channel"]: percent(r["avoidable"], r["needs"])
+            for r in await self.c.fetch(
+                f"""SELECT channel, count(*) AS needs, count(*) FILTER (WHERE avoidable) AS avoidable
+                    FROM {self.s}.assessments WHERE {where} GROUP BY 1""",
+                *args,
+            )
+        }
+        where, args = self._where("raised_at", channel=None)
+        fcr = {
+            r["channel"]: percent(r["resolved"], r["cases"])
+            for r in await self.c.fetch(
+                f"""SELECT channel, count(*) AS cases, count(*) FILTER (WHERE first_contact) AS resolved
+                    FROM {self.s}.cases WHERE {where} GROUP BY 1""",
+                *args,
+            )
+        }
+        channels = sorted(set(contacts) | set(ni14) | set(fcr))
+        if self.f.channel:
+            channels = [c for c in channels if c == self.f.channel]
+        return {
+            channel: {
+                "contacts": contacts.get(channel, 0),
+                "avoidable_contact_percent": ni14.get(channel),
+                "first_contact_resolution_percent": fcr.get(channel),
+            }
+            for channel in channels
+        }
+
     async def duplicates_absorbed(self) -> dict[str, Any]:
         """Filed by when the report came in (its contact's time)."""
         where, args = self._where("COALESCE(received_at, linked_at)", area=None, channel=None)
@@ -314,13 +468,17 @@ class Measures:
             "channel_mix": await self.channel_mix(),
             "telephone": await self.telephone(),
             "face_to_face": await self.face_to_face(),
-            "written_replies": await self.written_replies(),
+            "written_replies": await self.written_replies(targets.written_reply_max_days),
             "sla_compliance": await self.sla_compliance(),
             "open_cases_by_age": await self.open_cases_by_age(),
             "complaints": await self.complaints(),
             "satisfaction": await self.satisfaction(),
             "reasons_for_contact": await self.reasons_for_contact(),
             "duplicates_absorbed": await self.duplicates_absorbed(),
+            "hand_off_models": await self.hand_off_models(),
+            "reopened_cases": await self.reopened_cases(),
+            "by_channel": await self.by_channel(),
+            "trends": await self.trends(),
         }
         return {
             "period": {

@@ -39,6 +39,7 @@ class AssessmentFact:
     avoidable: bool
     category: str | None
     explanation: str
+    related_case_id: UUID | None = None  # the case a chase or a repeat was about
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,15 @@ class CaseFact:
 
 
 @dataclass(frozen=True)
+class HandOffModelFact:
+    """How the front office hands the case over (One & Done, Fire & Forget, Customer Advocate): routing's
+    decision, confirmed by the hand-off; the latest one counts."""
+
+    case_id: UUID
+    hand_off_model: str
+
+
+@dataclass(frozen=True)
 class SlaDueFact:
     case_id: UUID
     sla_due_at: datetime
@@ -84,9 +94,11 @@ class ClosureFact:
 
 @dataclass(frozen=True)
 class ReopeningFact:
-    """Undoes the case's closure: it counts as open again until it is next closed."""
+    """Undoes the case's closure: it counts as open again until it is next closed; the reopening itself
+    is counted."""
 
     case_id: UUID
+    reopened_at: datetime
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,7 @@ Fact = (
     | AssessmentFact
     | DuplicateFact
     | CaseFact
+    | HandOffModelFact
     | SlaDueFact
     | FirstContactResolutionFact
     | ClosureFact

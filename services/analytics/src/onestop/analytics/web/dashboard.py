@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from onestop.analytics.adapters.measures import Filter
 from onestop.analytics.web.definitions import definition_link, published_definitions
+from onestop.analytics.web.tables import Table, cards, charts, tables
 from onestop.contracts.events.common import Channel
 from onestop.contracts.service_catalogue import service_catalogue
 
@@ -24,7 +25,7 @@ button{background:#00703c;color:#fff;border:0;padding:.45rem 1rem;cursor:pointer
 .card .target{font-size:.85rem;color:#505a5f}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr));gap:1rem}
 section{background:#fff;padding:1rem}section h2{font-size:1.1rem;margin:0 0 .6rem}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem;border-bottom:1px solid #b1b4b6;font-size:.9rem}
-a{color:#1d70b8}footer{padding:1rem 2rem;color:#505a5f;font-size:.85rem}
+.published section{margin-bottom:1rem}a{color:#1d70b8}footer{padding:1rem 2rem;color:#505a5f;font-size:.85rem}
 """
 
 
@@ -74,10 +75,13 @@ def _bars(
     note: str = "",
     *,
     defined_in: str,
+    csv: str = "",
 ) -> str:
     items = [(k, v) for k, v in data.items() if v is not None]
     if not items:
-        return f"<section><h2>{escape(title)}</h2><p>No figures for this period.</p>{_defined(defined_in)}</section>"
+        return (
+            f"<section><h2>{escape(title)}</h2><p>No figures for this period.</p>{csv}{_defined(defined_in)}</section>"
+        )
     width, row, label_w = 600, 28, 250
     top = max(float(v) for _, v in items) or 1.0
     bars = []
@@ -100,7 +104,30 @@ def _bars(
         f"xmlns='http://www.w3.org/2000/svg'>{''.join(bars)}</svg>"
     )
     note_text = f"<p>{escape(note)}</p>" if note else ""
-    return f"<section><h2>{escape(title)}</h2>{svg}{note_text}{_defined(defined_in)}</section>"
+    return f"<section><h2>{escape(title)}</h2>{svg}{note_text}{csv}{_defined(defined_in)}</section>"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "no figure"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _csv_link(name: str, period: Filter) -> str:
+    return f"<p class='download'><a href='/dashboard/{name}.csv?{escape(_query(period))}'>Download as CSV</a></p>"
+
+
+def render_table(name: str, table: Table, period: Filter) -> str:
+    """A table of figures with its CSV download and its definition; each row's cells in `td`."""
+    header = "".join(f"<th>{escape(column)}</th>" for column in table.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(_shown(value))}</td>" for value in row) + "</tr>" for row in table.rows
+    )
+    body = f"<table><tr>{header}</tr>{rows}</table>" if table.rows else "<p>No figures for this period.</p>"
+    return (
+        f"<section id='{escape(name)}'><h2>{escape(table.title)}</h2>{body}{_csv_link(name, period)}"
+        f"{_defined(table.defined_in)}</section>"
+    )
 
 
 def _select(name: str, options: list[tuple[str, str]], chosen: str | None) -> str:
@@ -122,7 +149,7 @@ def _page(title: str, subtitle: str, body: str) -> str:
 
 
 def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
-    m, t = figures["measures"], figures["targets"]
+    m = figures["measures"]
     catalogue = service_catalogue()
     areas = [(area.id, area.name) for area in catalogue.areas]
     channels = [(c.value, c.value.replace("_", " ").capitalize()) for c in Channel]
@@ -132,123 +159,29 @@ def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
         f"</label><label for='channel'>Channel{_select('channel', channels, period.channel)}</label>"
         "<button type='submit'>Show</button></form>"
     )
-    ni14, phone, f2f = m["avoidable_contact"], m["telephone"], m["face_to_face"]
-    wait = f2f["average_wait_seconds"]
-    cards = "".join(
-        [
-            _card(
-                "Avoidable contact (NI14)",
-                ni14["percent"],
-                "%",
-                t["avoidable_contact_max_percent"],
-                higher_is_better=False,
-                defined_in="Avoidable contact (NI14)",
-            ),
-            _card(
-                "Resolved at first contact",
-                m["first_contact_resolution"]["percent"],
-                "%",
-                t["first_contact_resolution_min_percent"],
-                defined_in="First-contact resolution",
-            ),
-            _card(
-                "Self-service share",
-                m["channel_mix"]["self_service_percent"],
-                "%",
-                defined_in="Channel mix and self-service share",
-            ),
-            _card(
-                "Calls abandoned",
-                phone["abandonment_percent"],
-                "%",
-                t["abandonment_max_percent"],
-                higher_is_better=False,
-                defined_in="Telephone",
-            ),
-            _card(
-                "Calls answered in 20 seconds",
-                phone["answered_within_20s_percent"],
-                "%",
-                t["answered_in_20s_min_percent"],
-                defined_in="Telephone",
-            ),
-            _card("Average speed of answer", phone["average_speed_of_answer_seconds"], " s", defined_in="Telephone"),
-            _card(
-                "Average wait at the one-stop shop",
-                round(wait / 60, 1) if wait is not None else None,
-                " min",
-                t["face_to_face_wait_max_seconds"] / 60,
-                higher_is_better=False,
-                defined_in="Face to face",
-            ),
-            _card(
-                "Cases within the service standard",
-                m["sla_compliance"]["percent"],
-                "%",
-                t["sla_compliance_min_percent"],
-                defined_in="Service-level compliance",
-            ),
-            _card(
-                "Satisfied customers",
-                m["satisfaction"]["percent"],
-                "%",
-                t["satisfaction_min_percent"],
-                defined_in="Satisfaction",
-            ),
-            _card(
-                "Duplicate reports absorbed",
-                m["duplicates_absorbed"]["reports_linked"],
-                "",
-                defined_in="Duplicate reports absorbed",
-            ),
-        ]
+    ni14 = m["avoidable_contact"]
+    shown_cards = "".join(
+        _card(c.title, c.value, c.unit, c.target, c.higher_is_better, defined_in=c.defined_in) for c in cards(figures)
     )
     drill = lambda category: f"/dashboard/ni14?{_query(period, category=category)}"  # noqa: E731
-    complaints = {
-        f"{stage.replace('_', ' ')} ({v['on_time']} on time, {v['late']} late)": v["started"]
-        for stage, v in sorted(m["complaints"]["by_stage"].items())
-    }
-    reasons: dict[str, int] = {}
-    for by_code in m["reasons_for_contact"]["by_month"].values():
-        for code, count in by_code.items():
-            reasons[code] = reasons.get(code, 0) + count
-    top_reasons = {
-        (catalogue.service(code).name if catalogue.service(code) else code): count  # type: ignore[union-attr]
-        for code, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:10]
-    }
-    charts = "".join(
-        [
+    drawn = []
+    for name, chart in charts(figures, period).items():
+        drawn.append(
             _bars(
-                "Contacts by channel", m["channel_mix"]["by_channel"], defined_in="Channel mix and self-service share"
-            ),
-            _bars(
-                "Avoidable contact by reason (select a reason to see the contacts)",
-                {k: v["avoidable"] for k, v in ni14["by"]["category"].items()},
-                link=drill,
-                note=f"{ni14['avoidable']} of {ni14['contacts']} contacts were avoidable.",
-                defined_in="Avoidable contact (NI14)",
-            ),
-            _bars(
-                "Avoidable contact by service (%)",
-                {k: v["percent"] for k, v in ni14["by"]["service_area"].items()},
-                "%",
-                defined_in="Avoidable contact (NI14)",
-            ),
-            _bars(
-                "Cases within the service standard, by service (%)",
-                {k: v["percent"] for k, v in m["sla_compliance"]["by_service_area"].items()},
-                "%",
-                defined_in="Service-level compliance",
-            ),
-            _bars(
-                f"Open cases by age on {period.end:%d %B %Y}",
-                m["open_cases_by_age"]["bands"],
-                defined_in="Open cases by age",
-            ),
-            _bars("Complaints by stage", complaints, defined_in="Complaints"),
-            _bars("Top reasons for contact", top_reasons, defined_in="Reasons for contact"),
-        ]
-    )
+                chart.title + (" (select a reason to see the contacts)" if name == "avoidable_by_reason" else ""),
+                dict(chart.rows),
+                chart.unit,
+                link=drill if name == "avoidable_by_reason" else None,
+                note=f"{ni14['avoidable']} of {ni14['contacts']} contacts were avoidable."
+                if name == "avoidable_by_reason"
+                else "",
+                defined_in=chart.defined_in,
+                csv=_csv_link(name, period),
+            )
+        )
+    every = tables(figures, period)
+    drawn += [render_table(name, every[name], period) for name in ("hand_off_models", "by_channel")]
+    trends = render_table("trends", every["trends"], period)
     scope = (
         " · ".join(
             x
@@ -264,8 +197,20 @@ def render_dashboard(figures: dict[str, Any], period: Filter) -> str:
         f"Customer services performance: {period.start:%B %Y}",
         scope,
         form
-        + f"<div class='cards'>{cards}</div><div class='charts'>{charts}</div>"
+        + f"<div class='cards'>{shown_cards}</div><div class='charts'>{''.join(drawn)}</div>{trends}"
         + f"<p><a href='/dashboard/ni14?{escape(_query(period))}'>See every avoidable contact this month</a></p>",
+    )
+
+
+def render_published(figures: dict[str, Any], period: Filter) -> str:
+    """The performance page for the council's website: every published table, each downloadable as CSV."""
+    every = tables(figures, period)
+    body = "".join(render_table(name, table, period) for name, table in every.items())
+    return _page(
+        f"How we performed: {period.start:%B %Y}",
+        "Customer services across every service and channel, against our targets",
+        f"<p><a href='/dashboard?{escape(_query(period))}'>See the dashboard</a></p>"
+        f"<div class='published'>{body}</div>",
     )
 
 

@@ -34,13 +34,15 @@ class CaseStore:
         return stored
 
     async def due_for_escalation(self, now: datetime) -> list[UUID]:
-        """Open cases that have reached 30 or 60 days or passed their due time without that escalation."""
+        """Open cases that have reached 30 or 60 days or passed their due time without that escalation, and
+        complaints whose stage (before the last) is overdue."""
         rows = await self.connection.fetch(
             """SELECT case_id FROM case_summary
                WHERE status IN ('raised', 'handed_off', 'accepted', 'in_progress')
                  AND ((raised_at <= $1 AND NOT 'aged_30_days' = ANY(escalations))
                    OR (raised_at <= $2 AND NOT 'aged_60_days' = ANY(escalations))
-                   OR (sla_due_at < $3 AND NOT 'sla_breached' = ANY(escalations)))""",
+                   OR (sla_due_at < $3 AND NOT 'sla_breached' = ANY(escalations))
+                   OR (complaint_due < $3 AND complaint_stage IN ('informal', 'stage_1')))""",
             now - AGED_30_DAYS,
             now - AGED_60_DAYS,
             now,

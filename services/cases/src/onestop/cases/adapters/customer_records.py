@@ -17,5 +17,8 @@ class CustomerRecords:
     async def merge(self, surviving_id: UUID, merged_id: UUID) -> None:
         await projections.record_merge(self.connection, surviving_id, merged_id)
 
+    async def unmerge(self, merged_id: UUID) -> None:
+        await projections.record_unmerge(self.connection, merged_id)
+
     async def forget(self, customer_id: UUID) -> None:
         await projections.forget_customer(self.connection, customer_id)

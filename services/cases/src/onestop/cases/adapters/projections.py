@@ -15,13 +15,16 @@ from onestop.contracts.events.cases import (
     CaseReassigned,
     CaseReopened,
     CaseResolved,
+    ComplaintDetailsRecorded,
+    ComplaintReferredToOmbudsman,
     EscalationReason,
     ReporterLinked,
 )
 from onestop.contracts.events.contacts import ContactReceived
+from onestop.contracts.identifiers import case_id_for, case_reference_for
 from onestop.servicekit.database import Connection
 
-READ_MODEL_TABLES = ("case_summary", "customer_contacts", "customer_merges")
+READ_MODEL_TABLES = ("case_summary", "customer_contacts", "customer_merges", "linked_reports")
 
 
 async def project(connection: Connection, envelopes: Sequence[EventEnvelope]) -> None:
@@ -91,7 +94,21 @@ async def _project_one(connection: Connection, envelope: EventEnvelope) -> None:
             else:
                 sql = f"{update}, escalations = array_append(escalations, $3)"
                 args = (label,)
+        case ComplaintDetailsRecorded():
+            details = event.complaint
+            sql = f"{update}, complaint_services = $3, complaint_about_contractor = $4, complaint_via_councillor = $5"
+            args = (list(details.services_involved), bool(details.about_contractor), bool(details.via_councillor))
+        case ComplaintReferredToOmbudsman():
+            sql = f"{update}, ombudsman = $3, ombudsman_referred_at = $4, ombudsman_reference = $5"
+            args = (event.ombudsman, event.referred_at, event.ombudsman_reference)
         case ReporterLinked():
+            await connection.execute(
+                """INSERT INTO linked_reports (reference, case_id, contact_id) VALUES ($1, $2, $3)
+                   ON CONFLICT DO NOTHING""",
+                case_reference_for(case_id_for(event.contact_id, event.need_id)),
+                event.case_id,
+                event.contact_id,
+            )
             sql = f"{update}, reporters = reporters + 1"
             args = ()
         case CaseChased():
@@ -129,6 +146,11 @@ async def record_merge(connection: Connection, surviving_id: object, merged_id: 
     await connection.execute(
         "UPDATE customer_merges SET surviving_id = $1 WHERE surviving_id = $2", surviving_id, merged_id
     )
+
+
+async def record_unmerge(connection: Connection, merged_id: object) -> None:
+    """A wrong merge undone: the record's contacts and cases are its own again."""
+    await connection.execute("DELETE FROM customer_merges WHERE merged_id = $1", merged_id)
 
 
 async def forget_customer(connection: Connection, customer_id: object) -> None:

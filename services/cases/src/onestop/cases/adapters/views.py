@@ -4,12 +4,22 @@ Reads for staff take `within_areas`, the service areas the caller is limited to 
 filter by it in SQL, so that totals and pages count only what the caller may see.
 """
 
+import json
 from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from onestop.contracts import decode_record
+from onestop.contracts.events.cases import CaseProgressUpdated
+
+# The steps of a case its customer is shown when tracking it; the rest (notes, reassignments, escalations)
+# are the council's own business.
+PUBLIC_STEPS = {
+    f"onestop.case.{step}"
+    for step in ("raised", "handed-off", "accepted", "progress-updated", "resolved", "declined", "closed", "reopened")
+}
 OPEN_STATUSES = ("raised", "handed_off", "accepted", "in_progress")
 FINISHED_STATUSES = ("closed", "resolved", "declined")
 Row = dict[str, Any]
@@ -112,11 +122,64 @@ class CaseViews:
             )
         return ids, [dict(row) for row in contacts], [dict(row) for row in cases]
 
+    async def complaints_report(self, *, within_areas: Collection[str] | None) -> Row:
+        """Complaints counted by stage reached, by what they span, and by referral to the ombudsman."""
+        areas = None if within_areas is None else list(within_areas)
+        async with self.pool.acquire() as connection:
+            totals = await connection.fetchrow(
+                """SELECT count(*) AS complaints,
+                          count(*) FILTER (WHERE status = ANY($2::text[])) AS open,
+                          count(*) FILTER (WHERE cardinality(complaint_services) > 1) AS multi_service,
+                          count(*) FILTER (WHERE complaint_about_contractor) AS about_contractor,
+                          count(*) FILTER (WHERE complaint_via_councillor) AS via_councillor
+                   FROM case_summary
+                   WHERE kind = 'complaint' AND ($1::text[] IS NULL OR service_area = ANY($1::text[]))""",
+                areas,
+                list(OPEN_STATUSES),
+            )
+            groups: dict[str, dict[str, int]] = {}
+            for column in ("complaint_stage", "ombudsman"):
+                rows = await connection.fetch(
+                    f"""SELECT {column} AS name, count(*) AS complaints FROM case_summary
+                        WHERE kind = 'complaint' AND {column} IS NOT NULL
+                          AND ($1::text[] IS NULL OR service_area = ANY($1::text[]))
+                        GROUP BY {column} ORDER BY {column}""",
+                    areas,
+                )
+                groups[column] = {row["name"]: row["complaints"] for row in rows}
+        return dict(totals or {}) | {
+            "by_stage": groups["complaint_stage"],
+            "referred_to_ombudsman": groups["ombudsman"],
+        }
+
     async def tracking(self, reference: str) -> Row | None:
-        """What the public may see of a request: no personal data."""
+        """What the public may see of a request: no personal data. A report linked to a case already open
+        is tracked by its own reference to that case."""
         row = await self.pool.fetchrow(
             """SELECT reference, status, service_area, raised_at, expected_by, closed_at, outcome, public_note
-               FROM case_summary WHERE reference = $1""",
+               FROM case_summary
+               WHERE reference = $1
+                  OR case_id = (SELECT case_id FROM linked_reports WHERE reference = $1)""",
             reference.upper(),
         )
-        return None if row is None else dict(row)
+        if row is None:
+            return None
+        return dict(row) | {"history": await self.public_history(reference)}
+
+    async def public_history(self, reference: str) -> list[Row]:
+        """The steps the customer is shown, oldest first: what happened and when, never who or why."""
+        rows = await self.pool.fetch(
+            """SELECT e.event_type, e.recorded_at, e.data, e.headers FROM events e
+               JOIN case_summary s USING (case_id) WHERE s.reference = $1 ORDER BY e.version""",
+            reference.upper(),
+        )
+        steps = []
+        for row in rows:
+            if row["event_type"] not in PUBLIC_STEPS:
+                continue
+            if row["event_type"] == CaseProgressUpdated.type:
+                progress = decode_record(row["data"], json.loads(row["headers"])).data
+                if not getattr(progress, "public", False):
+                    continue  # an internal note is not the customer's to see
+            steps.append({"step": row["event_type"].removeprefix("onestop.case."), "at": row["recorded_at"]})
+        return steps

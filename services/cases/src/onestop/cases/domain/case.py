@@ -28,6 +28,8 @@ from onestop.contracts.events.cases import (
     CaseReopened,
     CaseResolved,
     ComplaintDetails,
+    ComplaintDetailsRecorded,
+    ComplaintReferredToOmbudsman,
     ComplaintStage,
     EscalationReason,
     NoteAdded,
@@ -66,7 +68,7 @@ class CaseRuleBroken(Exception):
 
 @dataclass(frozen=True)
 class ComplaintPolicy:
-    """Who owns each complaint stage and how many working days they have."""
+    """Who owns each complaint stage, how many working days they have, and the ombudsman after stage 2."""
 
     owners: dict[ComplaintStage, str] = field(
         default_factory=lambda: {
@@ -78,6 +80,15 @@ class ComplaintPolicy:
     working_days: dict[ComplaintStage, int] = field(
         default_factory=lambda: {ComplaintStage.INFORMAL: 10, ComplaintStage.STAGE_1: 10, ComplaintStage.STAGE_2: 20}
     )
+    ombudsman: str = "LGSCO"
+    # Leads a complaint that spans several services, below the director's stage 2.
+    corporate_lead: str = "corporate_complaints_manager"
+
+    def owner(self, stage: ComplaintStage, complaint: ComplaintDetails | None) -> str:
+        spans_services = complaint is not None and len(set(complaint.services_involved)) > 1
+        if spans_services and stage is not ComplaintStage.STAGE_2:
+            return self.corporate_lead
+        return self.owners[stage]
 
     def next_stage(self, stage: ComplaintStage | None) -> ComplaintStage | None:
         order = [ComplaintStage.INFORMAL, ComplaintStage.STAGE_1, ComplaintStage.STAGE_2]
@@ -112,9 +123,12 @@ class Case:
     work_item_id: str | None = None
     complaint: ComplaintDetails | None = None
     complaint_stage: ComplaintStage | None = None
+    complaint_due_at: datetime | None = None
+    referred_to_ombudsman: str | None = None
     escalations: set[str] = field(default_factory=set)
     reporters: set[UUID] = field(default_factory=set)
     resolved_at: datetime | None = None
+    hand_off: CaseHandedOff | None = None  # the latest, which a reopening repeats
 
     # --- state: only events change it ---------------------------------------------------------
 
@@ -137,6 +151,7 @@ class Case:
                 self.status = CaseStatus.RAISED
             case CaseHandedOff():
                 self.hand_off_model, self.team, self.sla_due_at = event.hand_off_model, event.team, event.sla_due_at
+                self.hand_off = event
                 self.status = CaseStatus.HANDED_OFF
             case CaseAccepted():
                 self.work_item_id = event.work_item_id
@@ -160,10 +175,14 @@ class Case:
                 key = event.reason.value
                 if event.reason is EscalationReason.COMPLAINT_STAGE and event.complaint_stage is not None:
                     key = f"complaint:{event.complaint_stage.value}"
-                    self.complaint_stage = event.complaint_stage
+                    self.complaint_stage, self.complaint_due_at = event.complaint_stage, event.due_at
                 self.escalations.add(key)
             case ReporterLinked():
                 self.reporters.add(event.contact_id)
+            case ComplaintDetailsRecorded():
+                self.complaint = event.complaint
+            case ComplaintReferredToOmbudsman():
+                self.referred_to_ombudsman = event.ombudsman
             case NoteAdded() | CaseChased():
                 pass
 
@@ -212,6 +231,7 @@ class Case:
             customer=decision.customer,
             priority=decision.priority,
             complaint=complaint,
+            attachments=need.attachments,
         )
         events: list[Event] = [raised]
         one_and_done = decision.hand_off_model is HandOffModel.ONE_AND_DONE or need.resolved_at_first_contact
@@ -250,6 +270,7 @@ class Case:
                 summary=need.description,
                 location=need.location,
                 rule_id=decision.rule_id,
+                attachments=need.attachments,
                 data_subject=decision.personal_subject(),
             )
         )
@@ -330,11 +351,20 @@ class Case:
             raise CaseRuleBroken(f"cannot reopen: the case is {self.status or 'not raised'}, not closed")
         if at - self.closed_at > window:
             raise CaseRuleBroken(f"cannot reopen: closed more than {window.days} days ago; raise a new request")
-        return [
+        reopened: list[Event] = [
             CaseReopened(
                 case_id=self.case_id, reopened_at=at, reason=reason, reopened_by=by, data_subject=self.data_subject
             )
         ]
+        if self.hand_off is not None:
+            # The owning team gets the work again, with as long to do it as it had the first time.
+            allowed = self.hand_off.sla_due_at - self.hand_off.handed_off_at
+            reopened.append(
+                self.hand_off.model_copy(
+                    update={"handed_off_at": at, "sla_due_at": at + allowed, "team": self.team or self.hand_off.team}
+                )
+            )
+        return reopened
 
     def add_note(self, text: str, author: Actor, at: datetime, internal: bool = True) -> list[Event]:
         if not self.exists:
@@ -423,6 +453,63 @@ class Case:
             raise CaseRuleBroken("the complaint is already at stage 2, the last stage")
         return [self._complaint_stage(stage, now, calendar, policy)]
 
+    def overdue_complaint_stage(self, now: datetime, calendar: WorkingCalendar, policy: ComplaintPolicy) -> list[Event]:
+        """A complaint stage not answered by its deadline goes up to the next stage, once per stage."""
+        if not self.is_open or self.complaint_due_at is None or now <= self.complaint_due_at:
+            return []
+        stage = policy.next_stage(self.complaint_stage)
+        if stage is None:
+            return []  # stage 2 is the last: what remains is the ombudsman
+        return [self._complaint_stage(stage, now, calendar, policy)]
+
+    def record_complaint_details(
+        self,
+        now: datetime,
+        services_involved: Iterable[str],
+        about_contractor: str | None,
+        via_councillor: str | None,
+    ) -> list[Event]:
+        """The services a complaint spans (its own always among them), a contractor, a councillor.
+
+        A complaint found to span several services is led by the corporate complaints manager from its next
+        stage on."""
+        if not self.exists or self.kind is not NeedKind.COMPLAINT:
+            raise CaseRuleBroken("only a complaint has complaint details")
+        services = tuple(dict.fromkeys([self.service_area, *services_involved]))
+        details = ComplaintDetails(
+            lead_service_area=self.service_area,
+            services_involved=services,
+            about_contractor=about_contractor,
+            via_councillor=via_councillor,
+        )
+        return [
+            ComplaintDetailsRecorded(
+                case_id=self.case_id,
+                recorded_at=now,
+                service_area=self.service_area,
+                complaint=details,
+                data_subject=self.data_subject,
+            )
+        ]
+
+    def refer_to_ombudsman(self, now: datetime, policy: ComplaintPolicy, reference: str | None) -> list[Event]:
+        """Recorded once, after stage 2 (whether or not the case has been closed since)."""
+        if not self.exists or self.kind is not NeedKind.COMPLAINT:
+            raise CaseRuleBroken("only a complaint can be referred to the ombudsman")
+        if self.complaint_stage is not ComplaintStage.STAGE_2:
+            raise CaseRuleBroken("a complaint goes to the ombudsman only after stage 2")
+        if self.referred_to_ombudsman is not None:
+            raise CaseRuleBroken(f"the complaint is already referred to the {self.referred_to_ombudsman}")
+        return [
+            ComplaintReferredToOmbudsman(
+                case_id=self.case_id,
+                referred_at=now,
+                ombudsman=policy.ombudsman,
+                service_area=self.service_area,
+                ombudsman_reference=reference,
+            )
+        ]
+
     def start_complaint(self, now: datetime, calendar: WorkingCalendar, policy: ComplaintPolicy) -> list[Event]:
         """A complaint starts at the informal stage with its owner and deadline."""
         if self.kind is not NeedKind.COMPLAINT or self.complaint_stage is not None:
@@ -432,12 +519,13 @@ class Case:
     def _complaint_stage(
         self, stage: ComplaintStage, now: datetime, calendar: WorkingCalendar, policy: ComplaintPolicy
     ) -> CaseEscalated:
+        owner = policy.owner(stage, self.complaint)
         return self._escalation(
             EscalationReason.COMPLAINT_STAGE,
             now,
-            (policy.owners[stage],),
+            (owner,),
             complaint_stage=stage,
-            owner_role=policy.owners[stage],
+            owner_role=owner,
             due_at=calendar.due_by(now, policy.working_days[stage]),
         )
 

@@ -32,10 +32,12 @@ class Attachments:
         return attachment_id
 
     async def belong_to(self, data_subject: UUID, attachment_ids: list[UUID]) -> None:
-        """The attachments came with a contact of `data_subject`: erasing them erases these."""
+        """The attachments came with a contact of `data_subject`: erasing them erases these. One that already
+        belongs to someone stays theirs: a contact naming another's attachment does not make it its sender's."""
         if attachment_ids:
             await self.connection.execute(
-                "UPDATE attachments SET data_subject = $1 WHERE attachment_id = ANY($2::uuid[])",
+                "UPDATE attachments SET data_subject = $1"
+                " WHERE attachment_id = ANY($2::uuid[]) AND data_subject IS NULL",
                 data_subject,
                 attachment_ids,
             )

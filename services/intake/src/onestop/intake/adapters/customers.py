@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from onestop.intake.domain.identification import CustomerRecord, Identity, Match, best_matches
+from onestop.intake.domain.identification import CustomerRecord, Identity, Match, best_matches, to_merge
 from onestop.servicekit.database import Connection
 
 
@@ -29,8 +29,12 @@ class Customers:
             for row in rows
         ]
 
-    async def identify(self, identity: Identity, new_customer_id: UUID) -> tuple[UUID, Match | None, list[UUID]]:
-        """(customer id, the match or None for a new record under `new_customer_id`, records merged into it now)."""
+    async def identify(
+        self, identity: Identity, new_customer_id: UUID, *, verified: bool
+    ) -> tuple[UUID, Match | None, list[UUID]]:
+        """(customer id, the match or None for a new record under `new_customer_id`, records merged into it now).
+
+        Only a `verified` customer's details merge records; an unverified contact goes to the best match."""
         matches = best_matches(identity, await self.candidates(identity))
         if not matches:
             await self.connection.execute(
@@ -45,11 +49,15 @@ class Customers:
             )
             return new_customer_id, None, []
         best = matches[0]
-        merged = sorted({m.customer_id for m in matches if m.confidence >= 0.9} - {best.customer_id}, key=str)
+        merged = to_merge(matches, verified)
         for other in merged:
             await self.connection.execute(
                 "UPDATE customers SET merged_into = $1 WHERE customer_id = $2", best.customer_id, other
             )
+        if not verified and len(matches) > 1:
+            # Unverified details pointing at two people: giving one of them the other's phone would merge
+            # them by the back door, so nothing is learnt.
+            return best.customer_id, best, merged
         # What we learn now fills the gaps in the surviving record. Only a real gap is written: an UPDATE that
         # changes nothing would still lock the row, and a customer's every contact would queue behind the last.
         await self.connection.execute(
@@ -67,6 +75,16 @@ class Customers:
             identity.postcode,
         )
         return best.customer_id, best, merged
+
+    async def unmerge(self, merged_customer_id: UUID) -> UUID | None:
+        """Undo a merge: the record stands on its own again. The record it was merged into, or None if it wasn't."""
+        return await self.connection.fetchval(  # type: ignore[no-any-return]
+            """UPDATE customers SET merged_into = NULL FROM customers AS before
+               WHERE customers.customer_id = $1 AND before.customer_id = customers.customer_id
+                 AND customers.merged_into IS NOT NULL
+               RETURNING before.merged_into""",
+            merged_customer_id,
+        )
 
     async def erase(self, customer_id: UUID) -> None:
         """The customer's matching keys go; their id stays only as a tombstone for merges."""

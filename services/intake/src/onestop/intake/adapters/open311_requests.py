@@ -7,6 +7,7 @@ order (they share a key), and `updated_at` only moves forward.
 from datetime import datetime
 from uuid import UUID
 
+from onestop.contracts.events.cases import CaseRaised
 from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.identifiers import case_id_for
 from onestop.intake.domain.service_request import ServiceRequest
@@ -41,7 +42,50 @@ class Open311Requests:
         )
 
     async def case_raised(self, case_id: UUID, at: datetime, reference: str) -> None:
-        await self._set(case_id, at, "service_request_id = $3", reference)
+        """The request the case was raised for gets its reference (not the requests linked to it later)."""
+        await self.connection.execute(
+            """UPDATE open311_requests SET service_request_id = $3, updated_at = GREATEST(updated_at, $2)
+               WHERE case_id = $1""",
+            case_id,
+            at,
+            reference,
+        )
+
+    async def linked(self, case_id: UUID, at: datetime, need_id: UUID, reference: str) -> None:
+        """A duplicate report: its request keeps its own id (what the reporter was given, which tracks the
+        case) and follows the progress of the case it was linked to from now on."""
+        await self.connection.execute(
+            """UPDATE open311_requests SET linked_case_id = $2, service_request_id = $4,
+                   updated_at = GREATEST(updated_at, $3)
+               WHERE need_id = $1""",
+            need_id,
+            case_id,
+            at,
+            reference,
+        )
+
+    async def add_from_another_channel(self, case: CaseRaised, service_name: str) -> None:
+        """A case of an Open311-listed service raised through another channel: listed as a request too, by
+        its case id. What the customer said and where they live were told to the council, not published,
+        so only the service, the spot and the public status show."""
+        location = case.location
+        await self.connection.execute(
+            """INSERT INTO open311_requests (token, contact_id, need_id, case_id, client, service_code,
+                   service_name, lat, long, requested_at, updated_at, service_request_id, data_subject)
+               VALUES ($1, $2, $3, $1, $4, $5, $6, $7, $8, $9, $9, $10, $11)
+               ON CONFLICT (case_id) DO NOTHING""",
+            case.case_id,
+            case.contact_id,
+            case.need_id,
+            case.channel.value,
+            case.service_code,
+            service_name,
+            location.latitude if location else None,
+            location.longitude if location else None,
+            case.raised_at,
+            case.reference,
+            case.personal_subject(),
+        )
 
     async def handed_off(self, case_id: UUID, at: datetime, team: str, due: datetime) -> None:
         await self._set(case_id, at, "agency = $3, expected_at = $4", team, due)
@@ -68,7 +112,8 @@ class Open311Requests:
 
     async def _set(self, case_id: UUID, at: datetime, assignments: str, *values: object) -> None:
         await self.connection.execute(
-            f"UPDATE open311_requests SET {assignments}, updated_at = GREATEST(updated_at, $2) WHERE case_id = $1",
+            f"UPDATE open311_requests SET {assignments}, updated_at = GREATEST(updated_at, $2)"
+            " WHERE case_id = $1 OR linked_case_id = $1",
             case_id,
             at,
             *values,

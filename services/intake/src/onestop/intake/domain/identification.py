@@ -3,11 +3,13 @@
 The rule (strongest evidence first; the first that matches decides):
   - the same email address (case and dots in Gmail-style local parts aside): 0.95
   - the same phone number (UK numbers normalised to +44): 0.90
-  - the same UPRN and the same surname: 0.85
+  - the same UPRN and the same full name: 0.85 (a household shares a UPRN and often a surname, so a
+    surname alone would make one person of a family)
   - the same full name and the same postcode: 0.75
 A match needs a confidence of at least 0.75; anything weaker creates a new customer record. When the
 strongest evidence points at two different records (an email of one, the phone of another), they are
-the same person: the older record survives and the other is merged into it.
+the same person: the older record survives and the other is merged into it. Only details from a verified
+customer may merge records: anyone can type someone else's email address next to their own phone number.
 """
 
 import re
@@ -28,10 +30,6 @@ class Identity:
     uprn: str | None = None
     name: str | None = None
     postcode: str | None = None
-
-    @property
-    def surname(self) -> str | None:
-        return self.name.split()[-1] if self.name else None
 
     @property
     def is_empty(self) -> bool:
@@ -97,8 +95,8 @@ def evidence(candidate: Identity, record: Identity) -> tuple[float, str] | None:
         return 0.95, "email"
     if candidate.phone and candidate.phone == record.phone:
         return 0.90, "phone"
-    if candidate.uprn and candidate.uprn == record.uprn and candidate.surname and candidate.surname == record.surname:
-        return 0.85, "uprn_and_surname"
+    if candidate.uprn and candidate.uprn == record.uprn and candidate.name and candidate.name == record.name:
+        return 0.85, "uprn_and_name"
     if candidate.name and candidate.postcode and (candidate.name, candidate.postcode) == (record.name, record.postcode):
         return 0.75, "name_and_postcode"
     return None
@@ -112,3 +110,11 @@ def best_matches(candidate: Identity, records: list[CustomerRecord]) -> list[Mat
         if found and found[0] >= MATCH_THRESHOLD:
             matches.append(Match(record.customer_id, *found))
     return sorted(matches, key=lambda m: -m.confidence)
+
+
+def to_merge(matches: list[Match], verified: bool) -> list[UUID]:
+    """The records the strongest evidence says are the same person as the best match, merged into it."""
+    if not matches or not verified:
+        return []
+    best = matches[0]
+    return sorted({m.customer_id for m in matches if m.confidence >= 0.9} - {best.customer_id}, key=str)

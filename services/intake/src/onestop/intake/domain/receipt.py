@@ -1,5 +1,9 @@
 """What the caller is told once a contact is taken: each need's case id and reference, so the customer can
-be given them at once (cases derives the same ids from the contact and need)."""
+be given them at once (cases derives the same ids from the contact and need).
+
+A need that routing finds to be another report of a problem already in hand raises no case of its own: its
+reference still tracks it (public tracking and Open311 lead from it to the case it was linked to), but its
+case id names no case. Give the customer the reference."""
 
 from typing import Any
 

@@ -98,6 +98,14 @@ class CaseBook:
         )
         return _case(row) if row else None
 
+    async def reopen(self, case_id: UUID) -> FollowedCase | None:
+        """Open again: the next closure says its own outcome."""
+        row = await self.connection.fetchrow(
+            "UPDATE cases SET closed_at = NULL, outcome = NULL, declined = false WHERE case_id = $1 RETURNING *",
+            case_id,
+        )
+        return _case(row) if row else None
+
     async def add_reporter(self, reporter: Reporter) -> None:
         await self.connection.execute(
             """INSERT INTO reporters (case_id, contact_id, customer_id, customer) VALUES ($1, $2, $3, $4::jsonb)

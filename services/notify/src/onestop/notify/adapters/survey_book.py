@@ -49,6 +49,13 @@ class SurveyBook:
         )
         return [(row["survey_id"], row["case_id"]) for row in rows]
 
+    async def answered(self, survey_id: UUID) -> bool | None:
+        """Whether the survey has its answer; None if there is no such survey."""
+        answered: bool | None = await self.connection.fetchval(
+            "SELECT answered FROM surveys WHERE survey_id = $1", survey_id
+        )
+        return answered
+
     async def answer(self, survey_id: UUID) -> tuple[UUID, str] | None:
         """Record the answer; (case id, service area), or None if unknown or answered before."""
         row = await self.connection.fetchrow(
