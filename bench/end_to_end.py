@@ -88,6 +88,8 @@ class Load:
         self.fleet, self.watcher = fleet, watcher
         self.submitted: dict[str, float] = {}
         self.failures = 0
+        self.failure_reasons: list[str] = []
+        self.retries = 0
         self.count = 0
         self.client = httpx.AsyncClient(
             headers={"Authorization": f"Bearer {mint_token('bench', ['contacts:write'])}"},
@@ -105,16 +107,27 @@ class Load:
             "location": {"latitude": 51.0 + (n % 500) * 0.01, "longitude": -1.5 + (n // 500) * 0.01},
         }
         started = time.monotonic()
-        try:
-            response = await self.client.post(
-                f"{intake}/contacts", json={**CONTACT, "needs": [need], "customer": resident}
-            )
-        except httpx.HTTPError:
-            self.failures += 1
-            return
-        if response.status_code != 201:
-            self.failures += 1
-            return
+        # As a channel front end does: a contact whose answer was lost or was a server error is sent again
+        # under the same idempotency key, so it is taken once.
+        headers = {"Idempotency-Key": f"bench-{n}"}
+        body = {**CONTACT, "needs": [need], "customer": resident}
+        for attempt in range(1, 4):
+            retryable = True
+            try:
+                response = await self.client.post(f"{intake}/contacts", json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code == 201:
+                    break
+                reason = f"{response.status_code}: {response.text[:200]}"
+                retryable = response.status_code >= 500  # a refusal would only be refused again
+            if attempt == 3 or not retryable:
+                self.failures += 1
+                self.failure_reasons.append(reason)
+                return
+            self.retries += 1
+            await asyncio.sleep(0.2 * attempt)
         for need in response.json()["needs"]:
             self.submitted[need["case_id"]] = started
 
@@ -244,6 +257,8 @@ async def run(
             "cpu_ms_per_contact": cpu_per_contact,
             "levels": levels,
             "failed_submissions": load.failures,
+            "failure_reasons": sorted(set(load.failure_reasons))[:5],
+            "retried_submissions": load.retries,
             "partitions_per_instance": partition_split(fleet),
         }
     finally:

@@ -32,7 +32,7 @@ def test_bench_smoke_writes_json_and_a_table(tmp_path: Path, kafka_bootstrap: st
     assert results["kafka_limit"]["received"] == results["kafka_limit"]["messages"] == 2_000
     [e2e] = results["end_to_end"]
     assert e2e["share_of_kafka_limit"] is not None
-    assert e2e["flood"]["contacts"] == 40 and e2e["failed_submissions"] == 0
+    assert e2e["flood"]["contacts"] == 40 and e2e["failed_submissions"] == 0, e2e["failure_reasons"]
     assert e2e["flood"]["not_raised"] == 0 and e2e["flood"]["not_notified"] == 0, "every contact went all the way"
     assert set(e2e["levels"]) == {"25%", "50%", "100%"}
     table = (tmp_path / "latest.md").read_text()

@@ -161,7 +161,10 @@ async def answer_survey(
     try:
         answer = Answer.model_validate_json(body)
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors(include_url=False)) from exc
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            exc.errors(include_url=False, include_input=False, include_context=False),
+        ) from exc
     try:
         async with units.begin() as uow:
             received = await answers.record_answer(uow, token, answer.satisfied, answer.score, answer.comment)
