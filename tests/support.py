@@ -73,6 +73,19 @@ async def publish_events(bootstrap: str, namespace: str, *envelopes: EventEnvelo
         await producer.stop()
 
 
+async def case_of(
+    cases: httpx.AsyncClient, reference: str, headers: dict[str, str] | None = None, within: float = 120
+) -> dict[str, Any]:
+    """The case that a reference from intake's answer leads to, once the cases service holds it."""
+
+    async def found() -> dict[str, Any] | None:
+        answer = await cases.get("/cases", params={"reference": reference}, headers=headers)
+        items: list[dict[str, Any]] = answer.json()["items"] if answer.status_code == 200 else []
+        return items[0] if items else None
+
+    return await eventually(found, within=within)
+
+
 def bearer(*scopes: str, service_areas: list[str] | None = None) -> dict[str, str]:
     """An Authorization header with a development token holding `scopes`."""
     from onestop.servicekit.auth import mint_token

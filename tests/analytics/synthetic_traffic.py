@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from onestop.contracts.events.back_office import HandOffRejected, WorkCompleted
+from onestop.contracts.identifiers import case_id_for
 
 LONDON = ZoneInfo("Europe/London")
 SELF_SERVICE = {"web", "my_account", "app", "kiosk", "ivr", "open311"}
@@ -318,7 +319,8 @@ class Sender:
     ) -> list[SentNeed]:
         for sent, given in zip(needs, receipt["needs"], strict=True):
             if sent.case:
-                sent.case.case_id, sent.case.reference = given["case_id"], given["reference"]
+                case_id = case_id_for(UUID(receipt["contact_id"]), UUID(given["need_id"]))
+                sent.case.case_id, sent.case.reference = str(case_id), given["reference"]
         self.record.contacts.append(SentContact(channel, received_at, needs))
         return needs
 

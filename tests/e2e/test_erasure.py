@@ -8,7 +8,6 @@ clear, while their cases and the statistics remain."""
 
 import asyncio
 import email.message
-import functools
 import os
 import secrets
 import sys
@@ -25,7 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from onestop.localinfra import kafka
 from onestop.servicekit.settings import with_database
 from tests.e2e.conftest import System
-from tests.support import bearer, eventually
+from tests.support import bearer, case_of, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -255,13 +254,9 @@ async def test_erased_people_are_nowhere_in_the_clear(system: System, postgres_u
         # Someone who gives only their name is never identified: their contact has a subject of its own.
         unknown = await intake.post("/contacts", json=web_contact({"name": stranger.name}, stranger_text, "587"))
         assert unknown.status_code == 201 and unknown.json()["customer_id"] is None, unknown.text
-        case_id = web.json()["needs"][0]["case_id"]
-
-        async def raised(case: str) -> bool:
-            return (await cases.get(f"/cases/{case}", headers=STAFF)).status_code == 200
-
         for answer in (written, by_phone, web, unknown):
-            await eventually(functools.partial(raised, answer.json()["needs"][0]["case_id"]), within=120)
+            await case_of(cases, answer.json()["needs"][0]["reference"], STAFF)
+        case_id = (await case_of(cases, web.json()["needs"][0]["reference"], STAFF))["case_id"]
         noted = await cases.post(f"/cases/{case_id}/notes", json={"text": staff_note}, headers=STAFF)
         assert noted.status_code == 200, noted.text
         progress = {"work_item_id": f"SC-{tag}", "note": progress_note, "public": True}
@@ -395,12 +390,7 @@ async def test_nothing_personal_reaches_kafka_in_the_clear_from_any_channel(syst
         unknown = await intake.post("/contacts", json=web_contact({"name": stranger.name}, texts["stranger"], "584"))
         assert unknown.status_code == 201 and unknown.json()["customer_id"] is None, unknown.text
 
-        case_id = web.json()["needs"][0]["case_id"]
-
-        async def raised() -> bool:
-            return (await cases.get(f"/cases/{case_id}", headers=STAFF)).status_code == 200
-
-        await eventually(raised, within=120)
+        case_id = (await case_of(cases, web.json()["needs"][0]["reference"], STAFF))["case_id"]
         noted = await cases.post(f"/cases/{case_id}/notes", json={"text": texts["note"]}, headers=STAFF)
         assert noted.status_code == 200, noted.text
         await eventually(lambda: _acknowledged(system, resident.email), within=120)

@@ -18,7 +18,7 @@ from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.identifiers import case_id_for
 from onestop.servicekit.personal_data import CustomerKeyring, install_keyring, new_kek, seal_envelope
 from tests.e2e.conftest import System
-from tests.support import bearer, eventually, read_records
+from tests.support import bearer, case_of, eventually, read_records
 
 pytestmark = pytest.mark.integration
 
@@ -99,14 +99,12 @@ async def test_every_kind_of_poison_is_set_aside_and_the_next_contact_becomes_a_
             "/contacts", json=report("Graffiti after the poison", "next@example.org", 53.1), headers=DESKTOP
         )
     assert response.status_code == 201, response.text
-    case_id = response.json()["needs"][0]["case_id"]
-
     async with httpx.AsyncClient(base_url=system.url("cases"), headers=STAFF) as cases:
+        await case_of(cases, response.json()["needs"][0]["reference"])
 
         async def raised(case: str) -> bool:
             return (await cases.get(f"/cases/{case}")).status_code == 200
 
-        await eventually(lambda: raised(case_id), within=120)
         # The contact whose key is gone was handled as erased: its case exists, with no personal data.
         gone_case = str(case_id_for(gone.contact_id, gone.needs[0].need_id))
         await eventually(lambda: raised(gone_case), within=120)

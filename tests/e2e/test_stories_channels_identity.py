@@ -14,7 +14,7 @@ from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseHandedOff
 from tests.e2e.conftest import System
 from tests.intake.conftest import committed_events
-from tests.support import bearer, eventually
+from tests.support import bearer, case_of, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -66,15 +66,9 @@ async def test_open311_lists_every_channel_and_carries_the_photo(system: System,
         )
         assert phoned.status_code == 201, phoned.text
         [need] = phoned.json()["needs"]
-
-        async def raised() -> bool:
-            return (await cases.get(f"/cases/{need['case_id']}", headers=STAFF)).status_code == 200
-
-        await eventually(raised, within=120)
+        case_id = (await case_of(cases, need["reference"], STAFF))["case_id"]
         progress = {"work_item_id": "SC-8812", "note": "Crew booked for Thursday", "public": True}
-        noted = await cases.post(
-            f"/back-office/cases/{need['case_id']}/progress", json=progress, headers=STREET_CLEANING
-        )
+        noted = await cases.post(f"/back-office/cases/{case_id}/progress", json=progress, headers=STREET_CLEANING)
         assert noted.status_code == 200, noted.text
 
         async def listed() -> dict[str, Any] | None:
@@ -109,7 +103,8 @@ async def test_a_wrong_merge_is_undone_in_the_single_customer_view(system: Syste
     ):
         jo_id = (await intake.post("/contacts", json=fly_tip("web", jo, 52.21))).json()["customer_id"]
         sams_report = (await intake.post("/contacts", json=fly_tip("telephone", sam, 52.22))).json()
-        sam_id, sams_case = sams_report["customer_id"], sams_report["needs"][0]["case_id"]
+        sam_id = sams_report["customer_id"]
+        sams_case = (await case_of(cases, sams_report["needs"][0]["reference"]))["case_id"]
         # An unverified form with Jo's email and Sam's phone merges nobody.
         claimed = fly_tip("web", {"email": jo["email"], "phone": sam["phone"]}, 52.23)
         assert (await intake.post("/contacts", json=claimed)).json()["customer_id"] == jo_id

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from onestop.contracts.identifiers import case_id_for
 from onestop.contracts.service_catalogue import service_catalogue
 from onestop.localinfra.paths import repo_root
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
@@ -79,8 +80,10 @@ async def _seed(target: FuzzTarget) -> None:
         )
         open311.raise_for_status()
 
+        case_id = str(case_id_for(uuid.UUID(receipt["contact_id"]), uuid.UUID(need["need_id"])))
+
         async def case_raised() -> bool:
-            found = await client.get(f"{target.fleet.url('cases')}/cases/{need['case_id']}", headers=headers)
+            found = await client.get(f"{target.fleet.url('cases')}/cases/{case_id}", headers=headers)
             return found.status_code == 200
 
         try:
@@ -88,7 +91,7 @@ async def _seed(target: FuzzTarget) -> None:
         except TimeoutError:  # the probes still run; those on the case stop at "not found"
             warnings.warn("the seeded contact raised no case; see the services' logs", stacklevel=1)
     target.known = {
-        "case_id": [need["case_id"]],
+        "case_id": [case_id],
         "reference": [need["reference"]],
         "customer_id": [receipt["customer_id"]] if receipt.get("customer_id") else [],
         "contact_id": [receipt["contact_id"]],

@@ -144,9 +144,13 @@ async def list_cases(
     team: str | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     open_only: bool = False,
+    reference: Annotated[
+        str | None, Query(max_length=20, description="a case's reference, or a linked report's, which finds its case")
+    ] = None,
 ) -> dict[str, Any]:
     total, items = await views.cases(
         within_areas=caller.areas_limit,
+        reference=reference,
         service_area=service_area,
         team=team,
         status=status_,

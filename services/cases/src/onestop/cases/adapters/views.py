@@ -49,13 +49,19 @@ class CaseViews:
         open_only: bool,
         limit: int,
         offset: int,
+        reference: str | None = None,
     ) -> tuple[int, list[Row]]:
-        """How many cases match, and the page of them from `offset`, oldest first."""
+        """How many cases match, and the page of them from `offset`, oldest first. A report linked to a case
+        already in hand finds that case by its own reference."""
         clauses: list[str] = []
         args: list[object] = []
         if within_areas is not None:
             args.append(list(within_areas))
             clauses.append(f"service_area = ANY(${len(args)}::text[])")
+        if reference is not None:
+            args.append(reference.upper())
+            linked = f"SELECT case_id FROM linked_reports WHERE reference = ${len(args)}"
+            clauses.append(f"(reference = ${len(args)} OR case_id = ({linked}))")
         for column, value in (("service_area", service_area), ("team", team), ("status", status)):
             if value is not None:
                 args.append(value)

@@ -1,9 +1,9 @@
-"""What the caller is told once a contact is taken: each need's case id and reference, so the customer can
-be given them at once (cases derives the same ids from the contact and need).
+"""What the caller is told once a contact is taken: each need's reference, so the customer can be given it
+at once (cases derives the same reference from the contact and need).
 
-A need that routing finds to be another report of a problem already in hand raises no case of its own: its
-reference still tracks it (public tracking and Open311 lead from it to the case it was linked to), but its
-case id names no case. Give the customer the reference."""
+No case id is given: a need that routing finds to be another report of a problem already in hand raises no
+case of its own, so an id would name a case that never exists. The reference tracks it either way: public
+tracking, Open311 and the cases API's `GET /cases?reference=` lead from it to the case it became or joined."""
 
 from typing import Any
 
@@ -16,13 +16,11 @@ def receipt(contact: ContactReceived) -> dict[str, Any]:
     catalogue = service_catalogue()
     needs = []
     for need in contact.needs:
-        case_id = case_id_for(contact.contact_id, need.need_id)
         service = catalogue.service(need.service_code) if need.service_code else None
         needs.append(
             {
                 "need_id": str(need.need_id),
-                "case_id": str(case_id),
-                "reference": case_reference_for(case_id),
+                "reference": case_reference_for(case_id_for(contact.contact_id, need.need_id)),
                 "service": service.name if service else None,
                 "standard_working_days": service.standard_working_days if service else None,
             }
