@@ -12,19 +12,20 @@ same consumer groups, and the report shows how the partitions split between the 
 
 import asyncio
 import contextlib
+import json
 import sys
 import time
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import httpx
-
+from bench.light_http import HttpError, LightClient
 from bench.stats import CpuMeter, Timing, infrastructure_pids, keep_busy, percentile
 from onestop.contracts import UndecodableMessage, decode_record
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.cases import CaseRaised
 from onestop.contracts.events.notifications import NotificationSent
+from onestop.contracts.identifiers import case_id_for
 from onestop.localinfra import mailpit
 from onestop.localinfra.paths import state_dir
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
@@ -91,15 +92,14 @@ class Load:
         self.failure_reasons: list[str] = []
         self.retries = 0
         self.count = 0
-        self.client = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {mint_token('bench', ['contacts:write'])}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=200),
-        )
+        authorised = {"Authorization": f"Bearer {mint_token('bench', ['contacts:write'])}"}
+        self.clients = {
+            name: LightClient("127.0.0.1", fleet.ports[name], authorised, connections=200) for name in self.intakes
+        }
 
     async def submit(self, n: int) -> None:
         self.count += 1
-        intake = self.fleet.url(self.intakes[self.count % len(self.intakes)])
+        client = self.clients[self.intakes[self.count % len(self.intakes)]]
         resident = {"name": f"Resident {n}", "email": f"resident{n}@example.org"}
         # Each report a kilometre or more from the others: reports close together are linked as duplicates.
         need = {
@@ -114,22 +114,28 @@ class Load:
         for attempt in range(1, 4):
             retryable = True
             try:
-                response = await self.client.post(f"{intake}/contacts", json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                status, answer = await client.post_json("/contacts", body, headers)
+            except HttpError as exc:
+                reason = str(exc)
             else:
-                if response.status_code == 201:
+                if status == 201:
                     break
-                reason = f"{response.status_code}: {response.text[:200]}"
-                retryable = response.status_code >= 500  # a refusal would only be refused again
+                reason = f"{status}: {answer[:200].decode(errors='replace')}"
+                retryable = status >= 500  # a refusal would only be refused again
             if attempt == 3 or not retryable:
                 self.failures += 1
                 self.failure_reasons.append(reason)
                 return
             self.retries += 1
             await asyncio.sleep(0.2 * attempt)
-        for need in response.json()["needs"]:
-            self.submitted[need["case_id"]] = started
+        receipt = json.loads(answer)
+        for need in receipt["needs"]:
+            # Each bench report is a problem of its own, so each need raises the case its ids derive.
+            self.submitted[str(case_id_for(uuid.UUID(receipt["contact_id"]), uuid.UUID(need["need_id"])))] = started
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
 
     async def settled(self, case_ids: list[str], within: float) -> None:
         """Wait until every case is raised and notified, or `within` seconds pass."""
@@ -248,7 +254,7 @@ async def run(
             offered = [c for c in load.submitted if c not in before]
             await load.settled(offered, within=120)
             levels[f"{int(share * 100)}%"] = {"offered_per_second": round(rate, 1), **load.latencies(offered)}
-        await load.client.aclose()
+        await load.close()
         return {
             "instances_per_service": instances,
             "trace_sample_ratio": sample_ratio,  # None: the installation default, no exporter

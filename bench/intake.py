@@ -4,10 +4,10 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
-from bench.stats import Timing, keep_busy
+from bench.light_http import LightClient
+from bench.stats import CpuMeter, Timing, infrastructure_pids, keep_busy
 from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.intake.api import ContactIn, build_contact
 from onestop.localinfra.paths import state_dir
@@ -40,20 +40,26 @@ async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) 
         port = fleet.ports["intake"]
         headers = {"Authorization": f"Bearer {mint_token('bench', ['contacts:write'])}"}
         api = Timing()
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
-            await client.post("/contacts", json=CONTACT)  # warm up connections and prepared statements
+        client = LightClient("127.0.0.1", port, headers, connections=concurrency)
+        try:
+            await client.post_json("/contacts", CONTACT)  # warm up connections and prepared statements
 
             async def one(n: int) -> None:
                 # A burst is many residents at once, each reporting once.
                 resident = {"name": f"Resident {n}", "email": f"resident{n}.{namespace}@example.org"}
                 started = time.perf_counter()
-                response = await client.post("/contacts", json={**CONTACT, "customer": resident})
-                assert response.status_code == 201, response.text
+                status, answer = await client.post_json("/contacts", {**CONTACT, "customer": resident})
+                assert status == 201, answer[:200]
                 api.latencies_ms.append((time.perf_counter() - started) * 1000)
 
+            cpu = CpuMeter({"intake": [fleet.processes["intake"].pid], **infrastructure_pids()})
+            cpu.start()
             started = time.perf_counter()
             await keep_busy(one, range(contacts), concurrency)
             api.seconds, api.count = time.perf_counter() - started, contacts
+            cpu_per_contact = cpu.per(contacts)
+        finally:
+            await client.close()
 
         # The bare producer: the same event, encoded the same way, acks=all, idempotent, same concurrency.
         bare = Timing()
@@ -82,6 +88,7 @@ async def run(bootstrap: str, server_url: str, contacts: int, concurrency: int) 
             "bare_aiokafka_producer": bare.summary(),
             "ratio_to_bare": round(api.per_second / bare.per_second, 3) if bare.per_second else None,
             "concurrency": concurrency,
+            "cpu_ms_per_contact": cpu_per_contact,
         }
     finally:
         await fleet.stop_all()

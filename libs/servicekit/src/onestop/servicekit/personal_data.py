@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 
 _ERASED = b""  # a tombstone seen: this customer's key is gone for good
 _SEALED_PREFIX = "v1."
+# How long the broker may hold the key follower's fetch when there is nothing new. A service that makes a key
+# waits to read it back before sealing with it, and a held fetch did not return early for the new record:
+# every new customer waited the whole hold (500 ms by default). So the follower asks often while this
+# keyring is making keys, and seldom otherwise (asking every few milliseconds costs CPU in every service).
+FOLLOWER_IDLE_WAIT_MS = 100
+FOLLOWER_BUSY_WAIT_MS = 5
 
 
 class PersonalDataKeyPending(OSError):
@@ -99,7 +105,9 @@ class CustomerKeyring:
 
     async def _follow(self, stop: asyncio.Event) -> None:
         """Read the key topic for ever, from where the last follower got to (a restart re-reads nothing)."""
-        consumer, partitions = await open_from_beginning(self.bootstrap, [self.topic], start_at=self._positions)
+        consumer, partitions = await open_from_beginning(
+            self.bootstrap, [self.topic], start_at=self._positions, fetch_max_wait_ms=FOLLOWER_IDLE_WAIT_MS
+        )
         self._consumer, self._partitions = consumer, partitions
         try:
             while not stop.is_set():
@@ -184,10 +192,22 @@ class CustomerKeyring:
             if making is None:  # one key made at a time per customer in this process
                 making = asyncio.create_task(self._make_key(customer_id))
                 self._making[customer_id] = making
-                making.add_done_callback(lambda _: self._making.pop(customer_id, None))
+                making.add_done_callback(lambda _: self._made(customer_id))
+                self._follow_closely(True)
             await asyncio.shield(making)
         key = self._keys[customer_id]
         return None if key == _ERASED else key
+
+    def _made(self, customer_id: UUID) -> None:
+        self._making.pop(customer_id, None)
+        if not self._making:
+            self._follow_closely(False)
+
+    def _follow_closely(self, closely: bool) -> None:
+        """Shorten the follower's fetch hold while keys are being read back. aiokafka has no public way to
+        change it on a running consumer; the fetcher reads this attribute for each fetch it sends."""
+        if (consumer := self._consumer) is not None:
+            consumer._fetcher._fetch_max_wait_ms = FOLLOWER_BUSY_WAIT_MS if closely else FOLLOWER_IDLE_WAIT_MS
 
     async def _make_key(self, customer_id: UUID, within: float = 30) -> None:
         """Write a new key for the customer, then read the topic back to it: whichever key was written
