@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from onestop.contracts import topics
-from onestop.intake import api, feeds, mailroom, open311
+from onestop.intake import api, attachment_uploads, feeds, mailroom, open311
 from onestop.intake.adapters.kafka_transactions import AlternatingTransactions
 from onestop.intake.adapters.repositories import IntakeRepositories
 from onestop.intake.adapters.views import IntakeViews
@@ -34,6 +34,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             # Unique per process: two instances must never fence each other.
             f"onestop-intake-{uuid.uuid4()}",
             client_id="onestop-intake",
+            producers=settings.intake_group_commit_batches_in_flight,
         )
         group_commit = GroupCommit(
             runtime.pool,
@@ -45,6 +46,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             max_batch=settings.intake_group_commit_max_contacts,
             publish_timeout=settings.intake_publish_timeout_seconds,
             on_commit=runtime.relay.wake,
+            max_in_flight=settings.intake_group_commit_batches_in_flight,
         )
         runtime.run_in_background("contact group commit", group_commit.run)
         app.state.group_commit = group_commit
@@ -57,7 +59,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         start,
         title="onestop intake",
         description="Every channel in: contacts with their needs, Open311 GeoReport v2, the mail room, channel feeds.",
-        routers=[api.router, mailroom.router, feeds.router, open311.router],
+        routers=[api.router, mailroom.router, attachment_uploads.router, feeds.router, open311.router],
     )
     app.add_exception_handler(RequestValidationError, explain_invalid)  # type: ignore[arg-type]
     return app

@@ -4,8 +4,11 @@ For each batch: every submission's database work, each in its own savepoint (a r
 own caller); then the Kafka transaction with all the batch's events in flight at once (acknowledged and
 committed within the publish timeout); then the database commit; then the answers. Should Kafka fail or
 time out, its transaction is aborted, the database transaction rolled back and every caller of the batch
-told nothing was recorded: nothing is left anywhere. Batches are serialised; while one commits, the next
-gathers.
+told nothing was recorded: nothing is left anywhere. Up to `max_in_flight` batches commit at once, each in a
+transaction of its own on both sides, and the next gathers meanwhile: a batch spends most of its time
+waiting for Kafka's acknowledgements and commit, so one at a time left the process idle. Batches in flight
+together behave as two intake instances do: an Idempotency-Key is held by an advisory lock until its
+transaction ends, so a retry in a later batch waits for the first and finds its answer.
 """
 
 import asyncio
@@ -64,6 +67,7 @@ class GroupCommit(Generic[R]):
         max_batch: int,
         publish_timeout: float,
         on_commit: Callable[[], None] = lambda: None,
+        max_in_flight: int = 1,
     ) -> None:
         self.pool = pool
         self.repositories = repositories
@@ -74,6 +78,7 @@ class GroupCommit(Generic[R]):
         self.on_commit = on_commit
         self.queue = SubmissionQueue(max_wait=max_wait, max_batch=max_batch)
         self.batches_committed = 0
+        self.max_in_flight = max_in_flight
 
     async def submit(
         self, work: Callable[[UnitOfWork[R]], Awaitable[Prepared[T]]], *, exclusive_key: str | None = None
@@ -98,12 +103,30 @@ class GroupCommit(Generic[R]):
             await self.kafka.start()
         except Exception as exc:
             log.warning("Kafka producer not started yet (%s); the first batch tries again", exc)
+        slots = asyncio.Semaphore(self.max_in_flight)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            slots.release()
+
         try:
             while not stop.is_set():
+                await slots.acquire()
                 batch = await self.queue.next_batch(stop)
-                if batch:
-                    await self._commit(batch)
+                if not batch:
+                    slots.release()
+                    continue
+                task = asyncio.create_task(self._commit(batch))
+                in_flight.add(task)
+                task.add_done_callback(finished)
+            if in_flight:  # stopping: the batches under way finish, as one at a time always did
+                await asyncio.gather(*in_flight, return_exceptions=True)
         finally:
+            for task in in_flight:
+                task.cancel()  # cancelled: `_commit` answers each of its callers that nothing was recorded
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
             for submission in self.queue.drain():
                 _answer_failure(submission, NotRecorded("intake is stopping"))
             await self.kafka.stop()

@@ -21,6 +21,8 @@ class IntakeSettings(ServiceSettings):
     # when it holds this many contacts or its first has waited this long.
     intake_group_commit_max_wait_ms: float = Field(default=3.0, ge=0)
     intake_group_commit_max_contacts: int = Field(default=200, gt=0)
+    # Batches committing at once, each with a transactional producer of its own (a batch mostly waits on Kafka).
+    intake_group_commit_batches_in_flight: int = Field(default=2, ge=1, le=8)
     intake_max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     intake_public_base_url: str = "http://127.0.0.1:8001"
 

@@ -143,15 +143,19 @@ class KafkaTransactions:
 
 
 class AlternatingTransactions:
-    """Two transactional producers taking batches in turn. After a commit the coordinator writes its markers
-    in the background, and a new transaction of the same producer waits for them (the client backs off 20 ms
-    on CONCURRENT_TRANSACTIONS); the other producer's next transaction need not."""
+    """Transactional producers taking batches in turn, each batch on a producer no other batch is using, so
+    that as many batches as there are producers can be committing at once. Taking turns also helps one at a
+    time: after a commit the coordinator writes its markers in the background, and a new transaction of the
+    same producer waits for them (the client backs off 20 ms on CONCURRENT_TRANSACTIONS); another producer's
+    next transaction need not."""
 
-    def __init__(self, bootstrap: str, transactional_id: str, *, client_id: str) -> None:
+    def __init__(self, bootstrap: str, transactional_id: str, *, client_id: str, producers: int = 2) -> None:
         self.producers = [
-            KafkaTransactions(bootstrap, f"{transactional_id}-{turn}", client_id=client_id) for turn in ("a", "b")
+            KafkaTransactions(bootstrap, f"{transactional_id}-{turn}", client_id=client_id) for turn in range(producers)
         ]
-        self._turn = 0
+        self._free: asyncio.Queue[KafkaTransactions] = asyncio.Queue()
+        for producer in self.producers:
+            self._free.put_nowait(producer)
 
     @property
     def committed(self) -> int:
@@ -162,9 +166,11 @@ class AlternatingTransactions:
             await producer.start()
 
     async def commit(self, records: Sequence[Outgoing], timeout: float) -> None:
-        producer = self.producers[self._turn]
-        self._turn = (self._turn + 1) % len(self.producers)
-        await producer.commit(records, timeout)
+        producer = await self._free.get()  # first in, first out: the one that finished longest ago
+        try:
+            await producer.commit(records, timeout)
+        finally:
+            self._free.put_nowait(producer)
 
     async def stop(self) -> None:
         for producer in self.producers:
