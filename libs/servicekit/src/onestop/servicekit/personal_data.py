@@ -37,12 +37,15 @@ log = logging.getLogger(__name__)
 
 _ERASED = b""  # a tombstone seen: this customer's key is gone for good
 _SEALED_PREFIX = "v1."
-# How long the broker may hold the key follower's fetch when there is nothing new. A service that makes a key
-# waits to read it back before sealing with it, and a held fetch did not return early for the new record:
-# every new customer waited the whole hold (500 ms by default). So the follower asks often while this
-# keyring is making keys, and seldom otherwise (asking every few milliseconds costs CPU in every service).
+# How long the broker may hold the key follower's fetch when there is nothing new. A service waits for the
+# follower to read a new key (its own, read back before sealing with it; or another's, before opening an
+# event of a new customer), and a held fetch did not return early for the new record: every new customer
+# waited the whole hold (500 ms by default) in every service. So the follower asks often while someone
+# waits for it, and seldom otherwise (asking every few milliseconds costs CPU in every service).
+# A new customer seldom comes alone, so the follower keeps asking often for a while after the last wait.
 FOLLOWER_IDLE_WAIT_MS = 100
 FOLLOWER_BUSY_WAIT_MS = 5
+FOLLOWER_STAYS_BUSY_S = 2.0
 
 
 class PersonalDataKeyPending(OSError):
@@ -82,6 +85,7 @@ class CustomerKeyring:
         self._stop = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
         self._progress = asyncio.Condition()
+        self._busy_until = 0.0  # the follower asks often until then: someone waited for it lately
 
     async def start(self) -> None:
         # The topic must exist before we follow it: a follower assigned no partitions would never learn a key.
@@ -115,6 +119,9 @@ class CustomerKeyring:
                 for records in batches.values():
                     for record in records:
                         self._remember(record.key, record.value)
+                if self._busy_until and asyncio.get_running_loop().time() > self._busy_until:
+                    self._busy_until = 0.0
+                    self._follow_closely(False)
                 positions = {tp: await consumer.position(tp) for tp in partitions}
                 async with self._progress:
                     self._positions = positions
@@ -173,6 +180,10 @@ class CustomerKeyring:
         def caught_up() -> bool:
             return all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
 
+        if caught_up():
+            return
+        self._busy_until = asyncio.get_running_loop().time() + FOLLOWER_STAYS_BUSY_S
+        self._follow_closely(True)
         async with self._progress:
             await self._progress.wait_for(caught_up)
 
@@ -192,20 +203,14 @@ class CustomerKeyring:
             if making is None:  # one key made at a time per customer in this process
                 making = asyncio.create_task(self._make_key(customer_id))
                 self._making[customer_id] = making
-                making.add_done_callback(lambda _: self._made(customer_id))
-                self._follow_closely(True)
+                making.add_done_callback(lambda _: self._making.pop(customer_id, None))
             await asyncio.shield(making)
         key = self._keys[customer_id]
         return None if key == _ERASED else key
 
-    def _made(self, customer_id: UUID) -> None:
-        self._making.pop(customer_id, None)
-        if not self._making:
-            self._follow_closely(False)
-
     def _follow_closely(self, closely: bool) -> None:
-        """Shorten the follower's fetch hold while keys are being read back. aiokafka has no public way to
-        change it on a running consumer; the fetcher reads this attribute for each fetch it sends."""
+        """Shorten the follower's fetch hold while someone waits for it. aiokafka has no public way to change
+        it on a running consumer; the fetcher reads this attribute for each fetch it sends."""
         if (consumer := self._consumer) is not None:
             consumer._fetcher._fetch_max_wait_ms = FOLLOWER_BUSY_WAIT_MS if closely else FOLLOWER_IDLE_WAIT_MS
 
