@@ -37,15 +37,6 @@ log = logging.getLogger(__name__)
 
 _ERASED = b""  # a tombstone seen: this customer's key is gone for good
 _SEALED_PREFIX = "v1."
-# How long the broker may hold the key follower's fetch when there is nothing new. A service waits for the
-# follower to read a new key (its own, read back before sealing with it; or another's, before opening an
-# event of a new customer), and a held fetch did not return early for the new record: every new customer
-# waited the whole hold (500 ms by default) in every service. So the follower asks often while someone
-# waits for it, and seldom otherwise (asking every few milliseconds costs CPU in every service).
-# A new customer seldom comes alone, so the follower keeps asking often for a while after the last wait.
-FOLLOWER_IDLE_WAIT_MS = 100
-FOLLOWER_BUSY_WAIT_MS = 5
-FOLLOWER_STAYS_BUSY_S = 2.0
 
 
 class PersonalDataKeyPending(OSError):
@@ -78,6 +69,7 @@ class CustomerKeyring:
         self._repairing: set[UUID] = set()
         self._making: dict[UUID, asyncio.Task[None]] = {}
         self._consumer: AIOKafkaConsumer | None = None
+        self._offsets: AIOKafkaConsumer | None = None  # asks where the topic ends (see catch_up)
         self._producer: AIOKafkaProducer | None = None
         self._partitions: list[TopicPartition] = []
         self.follower = Supervised("customer key follower", self._follow)
@@ -85,7 +77,6 @@ class CustomerKeyring:
         self._stop = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
         self._progress = asyncio.Condition()
-        self._busy_until = 0.0  # the follower asks often until then: someone waited for it lately
 
     async def start(self) -> None:
         # The topic must exist before we follow it: a follower assigned no partitions would never learn a key.
@@ -94,6 +85,14 @@ class CustomerKeyring:
             bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, **kafka_options()
         )
         await self._producer.start()
+        self._offsets = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",  # the same end the follower reads to
+            **kafka_options(),
+        )
+        await self._offsets.start()
         self._stop = asyncio.Event()
         self._follower_task = self.follower.start(self._stop)
         await self.catch_up()
@@ -106,12 +105,12 @@ class CustomerKeyring:
                 await self._follower_task
         if self._producer is not None:
             await self._producer.stop()
+        if self._offsets is not None:
+            await self._offsets.stop()
 
     async def _follow(self, stop: asyncio.Event) -> None:
         """Read the key topic for ever, from where the last follower got to (a restart re-reads nothing)."""
-        consumer, partitions = await open_from_beginning(
-            self.bootstrap, [self.topic], start_at=self._positions, fetch_max_wait_ms=FOLLOWER_IDLE_WAIT_MS
-        )
+        consumer, partitions = await open_from_beginning(self.bootstrap, [self.topic], start_at=self._positions)
         self._consumer, self._partitions = consumer, partitions
         try:
             while not stop.is_set():
@@ -119,9 +118,6 @@ class CustomerKeyring:
                 for records in batches.values():
                     for record in records:
                         self._remember(record.key, record.value)
-                if self._busy_until and asyncio.get_running_loop().time() > self._busy_until:
-                    self._busy_until = 0.0
-                    self._follow_closely(False)
                 positions = {tp: await consumer.position(tp) for tp in partitions}
                 async with self._progress:
                     self._positions = positions
@@ -169,21 +165,21 @@ class CustomerKeyring:
                 log.warning("could not write a customer's key again (%s); another service will", type(exc).__name__)
 
     async def catch_up(self, within: float = 30) -> None:
-        """Wait until everything on the key topic when called has been read."""
+        """Wait until everything on the key topic when called has been read.
+
+        The end offsets come from a client of their own: asked on the follower's connection, the question
+        queued behind its fetch, which the broker holds for up to 500 ms when there is nothing new, so every
+        new customer waited that long in every service."""
         async with asyncio.timeout(within):
-            while (consumer := self._consumer) is None:  # the follower is (re)starting
+            while self._consumer is None or self._offsets is None:  # the follower is (re)starting
                 await asyncio.sleep(0.05)
-            ends = await consumer.end_offsets(self._partitions)
+            ends = await self._offsets.end_offsets(self._partitions)
             await self._read_to(ends)
 
     async def _read_to(self, ends: dict[TopicPartition, int]) -> None:
         def caught_up() -> bool:
             return all(self._positions.get(tp, 0) >= end for tp, end in ends.items())
 
-        if caught_up():
-            return
-        self._busy_until = asyncio.get_running_loop().time() + FOLLOWER_STAYS_BUSY_S
-        self._follow_closely(True)
         async with self._progress:
             await self._progress.wait_for(caught_up)
 
@@ -207,12 +203,6 @@ class CustomerKeyring:
             await asyncio.shield(making)
         key = self._keys[customer_id]
         return None if key == _ERASED else key
-
-    def _follow_closely(self, closely: bool) -> None:
-        """Shorten the follower's fetch hold while someone waits for it. aiokafka has no public way to change
-        it on a running consumer; the fetcher reads this attribute for each fetch it sends."""
-        if (consumer := self._consumer) is not None:
-            consumer._fetcher._fetch_max_wait_ms = FOLLOWER_BUSY_WAIT_MS if closely else FOLLOWER_IDLE_WAIT_MS
 
     async def _make_key(self, customer_id: UUID, within: float = 30) -> None:
         """Write a new key for the customer, then read the topic back to it: whichever key was written
