@@ -174,6 +174,9 @@ def service_app(
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
         dependencies=[Depends(plain_parameters)],
+        # Spans and metrics come from the OpenTelemetry instrumentor (`instrument_fastapi`) that every trace
+        # and dashboard is built on; FastAPI's own telemetry would wrap each request a second time.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     handle_bad_input(app)
     for router in routers:
