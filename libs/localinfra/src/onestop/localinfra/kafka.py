@@ -1,9 +1,10 @@
 """A real Apache Kafka broker in KRaft mode, run from Maven Central jars as a plain JVM process.
 
 One combined broker+controller node by default; three nodes on one machine for replication and
-fail-over tests. Readiness means a client's metadata request succeeds and sees every broker. Secured
-single nodes run on ports and state of their own: SASL_SSL with PLAIN (`start_secure`), and
-SASL/SCRAM-SHA-512 with ACLs enforced (`start_with_acls`).
+fail-over (`make infra-up-cluster`), or on ports and state of their own (`first_port`, `root`) beside the
+single node, as the failure run (tests/chaos) starts them. Readiness means a client's metadata request
+succeeds and sees every broker. Secured single nodes run on ports and state of their own: SASL_SSL with
+PLAIN (`start_secure`), and SASL/SCRAM-SHA-512 with ACLs enforced (`start_with_acls`).
 """
 
 import asyncio
@@ -37,10 +38,11 @@ class KafkaNode:
     node_id: int
     port: int
     controller_port: int
+    root: Path | None = None  # the cluster's state directory; None: the default one, .local/kafka
 
     @property
     def directory(self) -> Path:
-        return state_dir() / "kafka" / f"node-{self.node_id}"
+        return (self.root or state_dir() / "kafka") / f"node-{self.node_id}"
 
     @property
     def pid_file(self) -> Path:
@@ -51,9 +53,9 @@ class KafkaNode:
         return self.directory / "kafka.out"
 
 
-def cluster_nodes(size: int, first_port: int = FIRST_PORT) -> list[KafkaNode]:
+def cluster_nodes(size: int, first_port: int = FIRST_PORT, root: Path | None = None) -> list[KafkaNode]:
     # Node n listens on first_port + 2(n-1) for clients and the port after it for the controller.
-    return [KafkaNode(n, first_port + 2 * (n - 1), first_port + 2 * (n - 1) + 1) for n in range(1, size + 1)]
+    return [KafkaNode(n, first_port + 2 * (n - 1), first_port + 2 * (n - 1) + 1, root) for n in range(1, size + 1)]
 
 
 def bootstrap_servers(nodes: list[KafkaNode]) -> str:
@@ -131,14 +133,15 @@ def _server_properties(node: KafkaNode, nodes: list[KafkaNode], data_dir: Path |
     )
 
 
-def start(size: int = 1, timeout: float = 120.0) -> str:
-    """Start (or find running) a cluster of `size` nodes and return its bootstrap servers."""
-    nodes = cluster_nodes(size)
+def start(size: int = 1, timeout: float = 120.0, first_port: int = FIRST_PORT, root: Path | None = None) -> str:
+    """Start (or find running) a cluster of `size` nodes and return its bootstrap servers. Nodes that are
+    not running are started, so this also brings back a node that was stopped or killed."""
+    nodes = cluster_nodes(size, first_port, root)
     bootstrap = bootstrap_servers(nodes)
     if all(processes.read_pid(node.pid_file) for node in nodes) and is_ready(bootstrap, size):
         return bootstrap
     ensure_jars()
-    cluster_id_file = state_dir() / "kafka" / f"cluster-{size}.id"
+    cluster_id_file = (root or state_dir() / "kafka") / f"cluster-{size}.id"
     cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
     if not cluster_id_file.exists():
         cluster_id_file.write_text(_random_cluster_id())

@@ -37,6 +37,7 @@ from onestop.servicekit import outbox
 from onestop.servicekit.database import Connection
 from onestop.servicekit.inbox import first_deliveries
 from onestop.servicekit.kafka_security import kafka_options
+from onestop.servicekit.log_reading import raise_if_not_fetching
 from onestop.servicekit.messaging import TRANSIENT_ERRORS, UnprocessableEvent
 from onestop.servicekit.personal_data import open_envelope
 from onestop.servicekit.settings import ServiceSettings
@@ -139,6 +140,7 @@ class EventConsumer(Generic[R]):
                 batches = await consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
                 records = [record for partition_records in batches.values() for record in partition_records]
                 if not records:
+                    raise_if_not_fetching(consumer)
                     continue
                 handled = await self._handle_until_done(records, stop)
                 if not handled:

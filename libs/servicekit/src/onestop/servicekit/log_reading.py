@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 
 from onestop.servicekit.kafka_security import kafka_options
 
@@ -46,6 +47,17 @@ async def open_from_beginning(
         await consumer.stop()
         raise
     return consumer, partitions
+
+
+def raise_if_not_fetching(consumer: AIOKafkaConsumer) -> None:
+    """Raise if the consumer's background fetcher has died. aiokafka's fetcher can die of an error it does
+    not expect (under uvloop, a write to a connection a killed broker just dropped raises RuntimeError);
+    getmany then returns nothing for ever, and says nothing. Raised, the error reaches the supervisor,
+    which starts a fresh consumer."""
+    fetching = consumer._fetcher.error_future if consumer._fetcher is not None else None
+    if fetching is not None and fetching.done():
+        cause = None if fetching.cancelled() else fetching.exception()
+        raise KafkaError("the consumer's fetcher stopped; it must be started afresh") from cause
 
 
 async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:

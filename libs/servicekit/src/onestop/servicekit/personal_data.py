@@ -28,7 +28,7 @@ from onestop.contracts import EventEnvelope
 from onestop.contracts.personal_data import map_personal, open_with, personal_subjects, seal_with, sealed_subjects
 from onestop.contracts.topics import CUSTOMER_KEYS
 from onestop.servicekit.kafka_security import kafka_options
-from onestop.servicekit.log_reading import open_from_beginning
+from onestop.servicekit.log_reading import open_from_beginning, raise_if_not_fetching
 from onestop.servicekit.settings import ServiceSettings, check_personal_data_kek
 from onestop.servicekit.supervision import Supervised
 from onestop.servicekit.topics_admin import ensure_topics
@@ -115,6 +115,8 @@ class CustomerKeyring:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200)
+                if not batches:
+                    raise_if_not_fetching(consumer)
                 for records in batches.values():
                     for record in records:
                         self._remember(record.key, record.value)
