@@ -35,6 +35,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             f"onestop-intake-{uuid.uuid4()}",
             client_id="onestop-intake",
             producers=settings.intake_group_commit_batches_in_flight,
+            # A batch's transaction never lasts past its publish timeout; one a killed intake left open is
+            # aborted soon after, not after Kafka's default minute.
+            transaction_timeout=settings.intake_publish_timeout_seconds + 5,
         )
         group_commit = GroupCommit(
             runtime.pool,

@@ -42,9 +42,16 @@ class Transactions(Protocol):
 
 class KafkaTransactions:
     def __init__(
-        self, bootstrap: str, transactional_id: str, *, client_id: str, recovery_timeout: float = 10.0
+        self,
+        bootstrap: str,
+        transactional_id: str,
+        *,
+        client_id: str,
+        recovery_timeout: float = 10.0,
+        transaction_timeout: float = 60.0,
     ) -> None:
         self.bootstrap = bootstrap
+        self.transaction_timeout = transaction_timeout
         self.transactional_id = transactional_id
         self.client_id = client_id
         self.recovery_timeout = recovery_timeout
@@ -94,6 +101,10 @@ class KafkaTransactions:
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
             transactional_id=self.transactional_id,
+            # The coordinator aborts a transaction left open longer than this. Each process has an id of its
+            # own, so no successor fences a killed one: until then, consumers reading committed records wait
+            # at its open transaction on every partition it wrote to.
+            transaction_timeout_ms=int(self.transaction_timeout * 1000),
             enable_idempotence=True,
             acks="all",
             **kafka_options(),
@@ -149,9 +160,20 @@ class AlternatingTransactions:
     same producer waits for them (the client backs off 20 ms on CONCURRENT_TRANSACTIONS); another producer's
     next transaction need not."""
 
-    def __init__(self, bootstrap: str, transactional_id: str, *, client_id: str, producers: int = 2) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        transactional_id: str,
+        *,
+        client_id: str,
+        producers: int = 2,
+        transaction_timeout: float = 60.0,
+    ) -> None:
         self.producers = [
-            KafkaTransactions(bootstrap, f"{transactional_id}-{turn}", client_id=client_id) for turn in range(producers)
+            KafkaTransactions(
+                bootstrap, f"{transactional_id}-{turn}", client_id=client_id, transaction_timeout=transaction_timeout
+            )
+            for turn in range(producers)
         ]
         self._free: asyncio.Queue[KafkaTransactions] = asyncio.Queue()
         for producer in self.producers:
