@@ -15,7 +15,7 @@ from typing import Any
 
 import uvloop
 
-from bench import end_to_end, event_store, intake, kafka_limit, peer, replay
+from bench import end_to_end, event_store, intake, kafka_limit, peer, replay, search
 from bench.stats import peak_rss_mb
 
 SIZES: dict[str, dict[str, Any]] = {
@@ -28,6 +28,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "e2e": {"flood": 40, "seconds": 2, "runs": [(1, None)]},
         "kafka_limit": 2_000,
         "peer": False,
+        "search_cases": 10_000,
     },
     "small": {
         "appends": 300,
@@ -38,6 +39,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "e2e": {"flood": 600, "seconds": 15, "runs": [(1, None), (2, None), (1, 1.0)]},
         "kafka_limit": 20_000,
         "peer": True,
+        "search_cases": 1_000_000,
     },
     "full": {
         "appends": 1_000,
@@ -48,6 +50,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "e2e": {"flood": 2_000, "seconds": 30, "runs": [(1, None), (2, None), (1, 1.0)]},
         "kafka_limit": 50_000,
         "peer": True,
+        "search_cases": 1_000_000,
     },
 }
 RESULTS = Path(__file__).parent / "results"
@@ -60,7 +63,7 @@ def infrastructure() -> tuple[str, str]:
     return settings.kafka_bootstrap_servers, settings.database_url
 
 
-async def measure(size: str) -> dict[str, Any]:
+async def measure(size: str, search_cases: int | None = None) -> dict[str, Any]:
     plan = SIZES[size]
     bootstrap, server_url = infrastructure()
     results: dict[str, Any] = {
@@ -94,6 +97,7 @@ async def measure(size: str) -> dict[str, Any]:
     limit = results["kafka_limit"]["per_second"]
     for run in results["end_to_end"]:
         run["share_of_kafka_limit"] = round(run["maximum_contacts_per_second"] / limit, 3) if limit else None
+    results["search"] = await search.run(server_url, search_cases or plan["search_cases"])
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return results
 
@@ -153,6 +157,8 @@ def table(results: dict[str, Any]) -> str:
         )
     elif "peer" in store:
         rows.append(f"| event store beside the eventsourcing library | {store['peer']['not_measured']} | | | |")
+    if "search" in results:
+        rows.append(search.table_row(results["search"]))
     return "\n".join(rows) + "\n"
 
 
@@ -160,9 +166,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--search-cases", type=int, help="cases held for the search figure (default: by size)")
     args = parser.parse_args()
     # uvloop, as the services run under uvicorn: the load generator must cost the shared cores little.
-    results = uvloop.run(measure(args.size))
+    results = uvloop.run(measure(args.size, args.search_cases))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     (args.out / "latest.md").write_text(table(results))

@@ -25,7 +25,7 @@ os.environ.setdefault("PERSONAL_DATA_KEK", new_kek())
 # Tests that follow a journey's trace need every journey traced; services and their processes inherit this.
 os.environ.setdefault("OTEL_TRACES_SAMPLE_RATIO", "1")
 # Secrets have no defaults: the session makes its own, which the services it starts as processes inherit.
-for _secret in ("ONESTOP_AUTH_SECRET", "NOTIFY_WEBHOOK_SECRET", "NOTIFY_SURVEY_SECRET"):
+for _secret in ("ONESTOP_AUTH_SECRET", "NOTIFY_WEBHOOK_SECRET", "NOTIFY_SURVEY_SECRET", "CASES_SEARCH_KEY"):
     os.environ.setdefault(_secret, secrets.token_urlsafe(32))
 os.environ.setdefault("INTAKE_OPEN311_API_KEYS", f"{secrets.token_urlsafe(32)}:test-site")
 # Services the tests start use the server the tests were given, not the roles `make infra-up` made for each.

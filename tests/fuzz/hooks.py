@@ -129,6 +129,8 @@ def flatmap_body(context: Any, body: Any) -> Any:
         return with_key.flatmap(_with_a_nasty_value).map(
             lambda form: {k: v if isinstance(v, str | bytes) or v is None else str(v) for k, v in form.items()}
         )
+    if path == "/attachments" and isinstance(body, dict):
+        return _with_a_nasty_value(body)  # a multipart form is UTF-8 on the wire, like a URL
     if isinstance(body, dict | list):
         return _with_a_nasty_value(body, on_the_wire=False)
     return st.just(body)

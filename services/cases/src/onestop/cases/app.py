@@ -7,11 +7,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from onestop.cases import api, back_office_api, escalation_clock, handlers
+from onestop.cases import api, back_office_api, case_work_api, escalation_clock, handlers
 from onestop.cases.adapters.repositories import CaseRepositories
 from onestop.cases.adapters.views import CaseViews
 from onestop.cases.commands import CaseCommands
 from onestop.cases.domain.case import ComplaintPolicy
+from onestop.cases.domain.search_terms import BlindIndex
 from onestop.cases.domain.sla import OMBUDSMEN, WorkingCalendar
 from onestop.cases.settings import CasesSettings
 from onestop.contracts import topics
@@ -34,6 +35,8 @@ def create_app(
     settings = settings or CasesSettings()
     calendar = WorkingCalendar.for_council(settings.council_nation, settings.closures)
     complaints = ComplaintPolicy(ombudsman=OMBUDSMEN[settings.council_nation])
+    index = BlindIndex(settings.cases_search_key)
+    repositories = partial(CaseRepositories, index=index)
 
     async def start(runtime: Runtime, app: FastAPI) -> None:
         runtime.consume(
@@ -51,10 +54,10 @@ def create_app(
                 CustomersUnmerged: handlers.on_customers_unmerged,
                 CustomerErased: handlers.on_customer_erased,
             },
-            CaseRepositories,
+            repositories,
         )
         commands = CaseCommands(
-            runtime.units(CaseRepositories),
+            runtime.units(repositories),
             clock,
             calendar=calendar,
             complaints=complaints,
@@ -63,6 +66,7 @@ def create_app(
         )
         app.state.commands = commands
         app.state.views = CaseViews(runtime.pool)
+        app.state.search_index = index
         if run_escalation_clock:
             interval = settings.cases_escalation_interval_seconds
             runtime.run_in_background("escalation clock", partial(escalation_clock.run, commands, interval))
@@ -73,5 +77,5 @@ def create_app(
         start,
         title="onestop cases",
         description="Every need a customer raises becomes a case, tracked from hand-off to outcome.",
-        routers=[api.router, back_office_api.router],
+        routers=[api.router, case_work_api.router, back_office_api.router],
     )

@@ -6,6 +6,7 @@ import asyncio
 
 from onestop.cases.adapters import event_store, projections
 from onestop.cases.app import MIGRATIONS
+from onestop.cases.domain.search_terms import BlindIndex
 from onestop.cases.settings import CasesSettings
 from onestop.contracts import UndecodableMessage, decode_record, topics
 from onestop.contracts.events.contacts import ContactReceived
@@ -25,7 +26,7 @@ async def rebuild(settings: CasesSettings) -> int:
         async with personal_data_protection(settings), pool.acquire() as connection, connection.transaction():
             await connection.execute(f"TRUNCATE {', '.join(projections.READ_MODEL_TABLES)}")
             envelopes = [await open_envelope(envelope) for envelope in await event_store.all_events(connection)]
-            await projections.project(connection, envelopes)
+            await projections.project(connection, envelopes, BlindIndex(settings.cases_search_key))
             replayed = len(envelopes) + await _replay_customers(connection, settings)
         return replayed
     finally:

@@ -5,7 +5,9 @@ from datetime import date
 from pydantic import Field, field_validator
 
 from onestop.cases.domain.sla import Nation, closure_days
-from onestop.servicekit.settings import ServiceSettings, database_url_of
+from onestop.servicekit.settings import ServiceSettings, check_secret, database_url_of
+
+SEARCH_KEY_SETTING = "CASES_SEARCH_KEY"
 
 
 class CasesSettings(ServiceSettings):
@@ -23,6 +25,14 @@ class CasesSettings(ServiceSettings):
     council_nation: Nation = Nation.ENGLAND
     # The council's own closure days besides bank holidays, as ISO dates separated by commas.
     council_closure_days: str = ""
+    # Keys the search index's hashes of names, addresses, contact details and words. Required: no default.
+    # Changing it makes every indexed case unfindable until `python -m onestop.cases rebuild`.
+    cases_search_key: str
+
+    @field_validator("cases_search_key")
+    @classmethod
+    def _search_key_is_safe(cls, value: str) -> str:
+        return check_secret(SEARCH_KEY_SETTING, value)
 
     @field_validator("council_closure_days")
     @classmethod

@@ -8,11 +8,12 @@ from pydantic import BaseModel, Field
 
 from onestop.contracts.events.common import ContactMethod
 from onestop.notify.adapters.repositories import NotifyRepositories
+from onestop.notify.adapters.views import NotifyViews
 from onestop.notify.domain.model import Preferences as StoredPreferences
 from onestop.notify.domain.model import WardSubscriber
 from onestop.notify.domain.templates import VERSION, Templates
 from onestop.servicekit.auth import Principal, require
-from onestop.servicekit.inputs import CleanLine, CleanText
+from onestop.servicekit.inputs import CleanLine, CleanText, Page
 from onestop.servicekit.unit_of_work import UnitsOfWork
 
 router = APIRouter()
@@ -65,6 +66,29 @@ async def set_preferences(customer_id: UUID, body: Preferences, units: Units, _:
     async with units.begin() as uow:
         await uow.repos.audience.set_preferences(customer_id, preferences)
     return {"customer_id": customer_id, **body.model_dump(mode="json")}
+
+
+@router.get("/customers/{customer_id}/notifications", summary="What a customer was sent, and their preferences")
+async def customer_notifications(
+    customer_id: UUID,
+    request: Request,
+    page: Page,
+    caller: Annotated[Principal, Depends(require("cases:read"))],
+) -> dict[str, Any]:
+    """Newest first: channel, template, time and status, not the messages. A caller limited to service areas
+    sees only the notifications about cases of those areas."""
+    views = NotifyViews(request.app.state.runtime.pool)
+    total, items = await views.notifications_of(
+        customer_id, within_areas=caller.areas_limit, limit=page.limit, offset=page.offset
+    )
+    return {
+        "customer_id": customer_id,
+        "preferences": await views.preferences_of(customer_id),
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": items,
+    }
 
 
 @router.put("/wards/{ward}/subscribers", summary="Follow a ward: be told of requests raised and closed there")

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from onestop.cases.adapters import event_store, projections
 from onestop.cases.domain.case import Case
+from onestop.cases.domain.search_terms import BlindIndex
 from onestop.cases.domain.sla import AGED_30_DAYS, AGED_60_DAYS
 from onestop.contracts import EventEnvelope
 from onestop.servicekit.database import Connection
@@ -14,8 +15,9 @@ from onestop.servicekit.personal_data import open_envelope
 
 
 class CaseStore:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, index: BlindIndex) -> None:
         self.connection = connection
+        self.index = index
 
     async def get(self, case_id: UUID) -> Case:
         """The case as its events left it (not raised yet if it has none); its version is their count."""
@@ -30,7 +32,8 @@ class CaseStore:
         what the store holds, opened: a note shown for the case is readable there until its customer is
         erased (and one made after the erasure never is)."""
         stored = await event_store.append(self.connection, case_id, expected_version, envelopes)
-        await projections.project(self.connection, [await open_envelope(envelope) for envelope in stored])
+        opened = [await open_envelope(envelope) for envelope in stored]
+        await projections.project(self.connection, opened, self.index)
         return stored
 
     async def due_for_escalation(self, now: datetime) -> list[UUID]:

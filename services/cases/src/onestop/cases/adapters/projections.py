@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from onestop.cases.adapters import search_index
+from onestop.cases.domain.search_terms import BlindIndex
 from onestop.contracts import EventEnvelope
 from onestop.contracts.events.cases import (
     CaseAccepted,
@@ -24,15 +26,16 @@ from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.identifiers import case_id_for, case_reference_for
 from onestop.servicekit.database import Connection
 
-READ_MODEL_TABLES = ("case_summary", "customer_contacts", "customer_merges", "linked_reports")
+READ_MODEL_TABLES = ("case_summary", "customer_contacts", "customer_merges", "linked_reports", "search_terms")
 
 
-async def project(connection: Connection, envelopes: Sequence[EventEnvelope]) -> None:
+async def project(connection: Connection, envelopes: Sequence[EventEnvelope], index: BlindIndex) -> None:
+    """Project events, opened: what a read model shows or indexes of a person is what their key still opens."""
     for envelope in envelopes:
-        await _project_one(connection, envelope)
+        await _project_one(connection, envelope, index)
 
 
-async def _project_one(connection: Connection, envelope: EventEnvelope) -> None:
+async def _project_one(connection: Connection, envelope: EventEnvelope, index: BlindIndex) -> None:
     event = envelope.data
     case_id = getattr(event, "case_id", None)
     update = "UPDATE case_summary SET version = version + 1, updated_at = $2"
@@ -56,6 +59,7 @@ async def _project_one(connection: Connection, envelope: EventEnvelope) -> None:
                 event.raised_at,
                 event.personal_subject(),
             )
+            await search_index.add_case(connection, index, event)
             return
         case CaseHandedOff():
             sql = f"{update}, status = 'handed_off', team = $3, hand_off_model = $4, sla_due_at = $5, expected_by = $5"
@@ -162,3 +166,4 @@ async def forget_customer(connection: Connection, customer_id: object) -> None:
         customer_id,
     )
     await connection.execute("DELETE FROM customer_merges WHERE merged_id = $1 OR surviving_id = $1", customer_id)
+    await search_index.forget(connection, customer_id)
