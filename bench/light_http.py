@@ -55,10 +55,19 @@ class LightClient:
             f"Content-Length: {len(payload)}\r\n{self.fixed_headers}{extra}\r\n"
         ).encode() + payload
         async with self._slots:
-            connection = self._idle.pop() if self._idle else await self._connect()
+            reused = bool(self._idle)
+            connection = self._idle.pop() if reused else await self._connect()
             try:
                 status, answer, keep_alive = await connection.exchange(request)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError) as exc:
+            except asyncio.IncompleteReadError as exc:
+                connection.close()
+                if not (reused and not exc.partial):
+                    raise HttpError(f"{type(exc).__name__}: {exc}") from exc
+                # The server closed a connection that had been idle (uvicorn keeps one open 5 s) before our
+                # request reached it: nothing was answered, so send it once more on a new connection.
+                connection = await self._connect()
+                status, answer, keep_alive = await self._exchange_once(connection, request)
+            except (OSError, asyncio.LimitOverrunError, ValueError, IndexError) as exc:
                 connection.close()
                 raise HttpError(f"{type(exc).__name__}: {exc}") from exc
             if keep_alive:
@@ -66,6 +75,14 @@ class LightClient:
             else:
                 connection.close()
             return status, answer
+
+    @staticmethod
+    async def _exchange_once(connection: _Connection, request: bytes) -> tuple[int, bytes, bool]:
+        try:
+            return await connection.exchange(request)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError) as exc:
+            connection.close()
+            raise HttpError(f"{type(exc).__name__}: {exc}") from exc
 
     async def _connect(self) -> _Connection:
         try:
