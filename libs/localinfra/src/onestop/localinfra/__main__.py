@@ -1,11 +1,12 @@
-"""`python -m onestop.localinfra up|down|status [--brokers 3 | --kafka-acls]`: the local Kafka and PostgreSQL."""
+"""`python -m onestop.localinfra up|down|status [--brokers 3 | --kafka-acls] [--keycloak]`: the local Kafka and
+PostgreSQL, and Keycloak for staff sign-in when asked (`make run` starts it)."""
 
 import argparse
 import base64
 import os
 import sys
 
-from onestop.localinfra import kafka, kafka_acls, postgres
+from onestop.localinfra import kafka, kafka_acls, keycloak, postgres
 from onestop.localinfra.local_secrets import local_secret, write_private
 from onestop.localinfra.paths import env_file
 
@@ -35,7 +36,10 @@ def write_env(bootstrap: str, database_url: str, service_database_urls: dict[str
         f"ONESTOP_AUTH_SECRET={local_secret('auth-secret')}\n"
         f"INTAKE_OPEN311_API_KEYS={local_secret(f'open311-key-{DEMO_OPEN311_CLIENT}')}:{DEMO_OPEN311_CLIENT}\n"
         f"NOTIFY_WEBHOOK_SECRET={local_secret('notify-webhook-secret')}\n"
-        f"NOTIFY_SURVEY_SECRET={local_secret('notify-survey-secret')}\n",
+        f"NOTIFY_SURVEY_SECRET={local_secret('notify-survey-secret')}\n"
+        f"CASES_SEARCH_KEY={local_secret('cases-search-key')}\n"
+        f"DESK_SESSION_SECRET={local_secret('desk-session-secret')}\n"
+        f"{keycloak.env_lines(keycloak.secrets_of_this_installation())}",
     )
 
 
@@ -47,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         "--kafka-acls",
         action="store_true",
         help=f"Kafka with SASL/SCRAM and ACLs on 127.0.0.1:{kafka.ACLS_PORT}, each service signing in as itself",
+    )
+    parser.add_argument(
+        "--keycloak", action="store_true", help=f"also Keycloak, for staff sign-in, on 127.0.0.1:{keycloak.PORT}"
     )
     args = parser.parse_args(argv)
 
@@ -62,18 +69,22 @@ def main(argv: list[str] | None = None) -> int:
             with env_file().open("a") as env:
                 env.write(kafka_acls.env_settings(secured))
         print(f"settings written to {env_file()}")
+        if args.keycloak:
+            print(f"Keycloak ready at {keycloak.start().issuer}", flush=True)
     elif args.command == "down":
         kafka.stop()
         kafka.stop_with_acls()
         postgres.stop()
+        keycloak.stop()
         env_file().unlink(missing_ok=True)
-        print("local Kafka and PostgreSQL stopped")
+        print("local Kafka, PostgreSQL and Keycloak stopped")
     else:
         nodes = kafka.running_nodes()
         bootstrap = kafka.bootstrap_servers(nodes) if nodes else ""
         kafka_state = "ready" if nodes and kafka.is_ready(bootstrap, len(nodes)) else "down"
         print(f"kafka: {kafka_state} {bootstrap}")
         print(f"postgres: {'ready' if postgres.is_ready() else 'down'} {postgres.address()}")
+        print(f"keycloak: {'ready' if keycloak.is_ready() else 'down'} 127.0.0.1:{keycloak.PORT}")
     return 0
 
 

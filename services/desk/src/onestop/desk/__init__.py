@@ -1,0 +1,1 @@
+"""The desk: the web front end council staff sign in to and work cases in."""
