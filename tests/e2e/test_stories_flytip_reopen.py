@@ -121,6 +121,8 @@ async def test_ten_reporters_of_one_fly_tip_make_one_case_and_each_is_told_it_is
             tracked = await cases.get(f"/track/{own}")
             assert tracked.status_code == 200, (n, tracked.text)
             assert tracked.json()["reference"] == reference
+            # and they see the case's progress so far, as its first reporter does
+            assert [step["step"] for step in tracked.json()["history"]][:1] == ["raised"], (n, tracked.text)
         for n, token in open311_tokens.items():
 
             async def linked(token: str = token) -> str | None:

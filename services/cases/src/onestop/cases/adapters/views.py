@@ -170,7 +170,8 @@ class CaseViews:
         )
         if row is None:
             return None
-        return dict(row) | {"history": await self.public_history(reference)}
+        # The history is the case's, under its own reference: a linked report has none of its own.
+        return dict(row) | {"history": await self.public_history(row["reference"])}
 
     async def public_history(self, reference: str) -> list[Row]:
         """The steps the customer is shown, oldest first: what happened and when, never who or why."""
