@@ -66,9 +66,14 @@ class FakeOpen311Requests:
 class FakeAttachments:
     subjects: dict[UUID, UUID] = field(default_factory=dict)
     erased: list[UUID] = field(default_factory=list)
+    areas: dict[UUID, set[str]] = field(default_factory=dict)
 
     async def belong_to(self, data_subject: UUID, attachment_ids: list[UUID]) -> None:
         self.subjects.update(dict.fromkeys(attachment_ids, data_subject))
+
+    async def serve_area(self, attachment_ids: list[UUID], service_area: str) -> None:
+        for attachment_id in attachment_ids:
+            self.areas.setdefault(attachment_id, set()).add(service_area)
 
     async def erase(self, data_subject: UUID) -> None:
         self.erased.append(data_subject)

@@ -22,6 +22,7 @@ from onestop.contracts.events.common import Channel
 from onestop.contracts.events.customers import CustomerErased
 from onestop.contracts.identifiers import case_id_for, case_reference_for
 from onestop.contracts.service_catalogue import service_catalogue
+from onestop.intake.adapters.attachments import attachment_ids_in
 from onestop.intake.adapters.repositories import IntakeRepositories
 from onestop.intake.domain.service_request import listed_on_open311
 from onestop.servicekit.event_consumer import Handler
@@ -31,6 +32,8 @@ Unit = UnitOfWork[IntakeRepositories]
 
 
 async def on_case_raised(event: CaseRaised, uow: Unit) -> None:
+    attached = attachment_ids_in(attachment.url for attachment in event.attachments)
+    await uow.repos.attachments.serve_area(attached, event.service_area)
     if event.channel == Channel.OPEN311:
         await uow.repos.open311_requests.case_raised(event.case_id, event.raised_at, event.reference)
         return

@@ -273,13 +273,9 @@ async def _keep_attachments(service: IntakeService, letter: Letter) -> list[Atta
 
 @router.get("/attachments/{attachment_id}", summary="An attachment that came with a contact")
 async def attachment(attachment_id: UUID, views: Views, caller: Staff) -> Response:
-    if caller.service_areas:
-        # An attachment is kept before routing settles which service its need is for, so intake cannot tell
-        # whether it lies within a caller's areas: only staff who work across every area may read it.
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "attachments are open only to staff who work across every service area"
-        )
     found = await views.attachment(attachment_id)
-    if found is None:
+    # Staff of some service areas only see the attachments of those areas' cases (learned once a case is
+    # raised); to them any other is not found, as another area's case is in the cases service.
+    if found is None or (caller.service_areas and not found.service_areas & set(caller.service_areas)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no attachment {attachment_id}")
     return Response(found.content, media_type=found.media_type)

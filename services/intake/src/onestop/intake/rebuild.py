@@ -22,6 +22,7 @@ CONSUMED = [topics.CASES, topics.CUSTOMERS]
 
 
 async def reset_progress(connection: Connection) -> None:
+    await connection.execute("DELETE FROM attachment_areas")
     await connection.execute("DELETE FROM open311_requests WHERE token = case_id")
     await connection.execute(
         """UPDATE open311_requests SET service_request_id = NULL, status = 'open', status_notes = NULL,

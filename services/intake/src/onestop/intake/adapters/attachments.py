@@ -42,5 +42,17 @@ class Attachments:
                 attachment_ids,
             )
 
+    async def serve_area(self, attachment_ids: list[UUID], service_area: str) -> None:
+        """A case of `service_area` came with these attachments: that area's staff may read them. Ids that name
+        no attachment kept here (one erased since, or another site's) are passed over."""
+        if attachment_ids:
+            await self.connection.execute(
+                "INSERT INTO attachment_areas (attachment_id, service_area)"
+                " SELECT attachment_id, $2 FROM attachments WHERE attachment_id = ANY($1::uuid[])"
+                " ON CONFLICT DO NOTHING",
+                attachment_ids,
+                service_area,
+            )
+
     async def erase(self, data_subject: UUID) -> None:
         await self.connection.execute("DELETE FROM attachments WHERE data_subject = $1", data_subject)

@@ -12,6 +12,7 @@ import asyncpg
 class StoredAttachment:
     media_type: str
     content: bytes
+    service_areas: frozenset[str]  # of the cases it came with
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,12 @@ class IntakeViews:
 
     async def attachment(self, attachment_id: UUID) -> StoredAttachment | None:
         row = await self.pool.fetchrow(
-            "SELECT media_type, content FROM attachments WHERE attachment_id = $1", attachment_id
+            """SELECT media_type, content,
+                      ARRAY(SELECT service_area FROM attachment_areas WHERE attachment_id = $1) AS areas
+               FROM attachments WHERE attachment_id = $1""",
+            attachment_id,
         )
-        return StoredAttachment(row["media_type"], row["content"]) if row else None
+        return StoredAttachment(row["media_type"], row["content"], frozenset(row["areas"])) if row else None
 
     async def token(self, token: UUID) -> dict[str, Any] | None:
         """The request behind an Open311 token: its `service_request_id` is None until the case is raised."""
