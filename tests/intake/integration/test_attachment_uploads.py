@@ -78,3 +78,37 @@ async def test_bad_uploads_are_refused_with_the_reason(intake: RunningIntake) ->
     )
     assert staff_only.status_code == 403
     assert await intake.pool.fetchval("SELECT count(*) FROM attachments") == 0, "nothing refused is kept"
+
+
+async def test_an_upload_no_contact_names_in_time_is_dropped(intake: RunningIntake) -> None:
+    abandoned, fresh, named = [(await upload(intake, PNG, "image/png")).json()["id"] for _ in range(3)]
+    report = {
+        "channel": "app",
+        "customer": {"name": "Sam Resident", "email": "sam.uploads@example.org"},
+        "needs": [
+            {
+                "kind": "report_problem",
+                "service_code": "584",
+                "description": "Pothole by the school",
+                "attachments": [
+                    {
+                        "url": f"{intake.settings.intake_public_base_url}/attachments/{named}",
+                        "media_type": "image/png",
+                        "size_bytes": len(PNG),
+                    }
+                ],
+            }
+        ],
+    }
+    assert (await intake.client.post("/contacts", json=report, headers=CHANNEL)).status_code == 201
+    # Two of them went up two days ago: one a report named, one nobody did.
+    await intake.pool.execute(
+        "UPDATE attachments SET created_at = now() - interval '2 days' WHERE attachment_id = ANY($1::uuid[])",
+        [abandoned, named],
+    )
+
+    async with intake.app.state.intake.units.begin() as uow:
+        assert await uow.repos.attachments.drop_unclaimed(older_than_hours=24) == 1
+
+    kept = {str(row["attachment_id"]) for row in await intake.pool.fetch("SELECT attachment_id FROM attachments")}
+    assert kept == {fresh, named}

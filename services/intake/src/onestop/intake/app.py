@@ -1,5 +1,6 @@
 """Wiring: the intake API, its group commit to Kafka, and the case-progress consumer, on the shared runtime."""
 
+import functools
 import uuid
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             max_in_flight=settings.intake_group_commit_batches_in_flight,
         )
         runtime.run_in_background("contact group commit", group_commit.run)
+        units = runtime.units(IntakeRepositories)
+        runtime.run_in_background(
+            "unclaimed upload sweep",
+            functools.partial(attachment_uploads.drop_unclaimed_uploads, units, settings.intake_unclaimed_upload_hours),
+        )
         app.state.group_commit = group_commit
         app.state.intake = IntakeService(group_commit, runtime.units(IntakeRepositories), settings)
         app.state.views = IntakeViews(runtime.pool)

@@ -6,12 +6,19 @@ The type is read from the file's first bytes, not taken from what the sender dec
 are not one of the accepted types, or are another type than declared, is refused with 415.
 """
 
+import asyncio
+import contextlib
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, UploadFile, status
 
+from onestop.intake.adapters.repositories import IntakeRepositories
 from onestop.intake.api import Service
 from onestop.servicekit.auth import Principal, require
+from onestop.servicekit.unit_of_work import UnitsOfWork
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["attachments"])
 Uploader = Annotated[Principal, Depends(require("contacts:write"))]
@@ -84,3 +91,17 @@ def _clean_filename(filename: str | None) -> str | None:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(character for character in name if character.isprintable())
     return name.strip()[:255] or None
+
+
+async def drop_unclaimed_uploads(
+    units: UnitsOfWork[IntakeRepositories], older_than_hours: float, stop: asyncio.Event
+) -> None:
+    """Now and then, drop uploads that no contact named in time, so an upload that was never sent on (a form
+    abandoned after its photo went up) is not kept for ever with no one to erase it with."""
+    while not stop.is_set():
+        async with units.begin() as uow:
+            dropped = await uow.repos.attachments.drop_unclaimed(older_than_hours)
+        if dropped:
+            log.info("dropped %d uploads no contact named within %s hours", dropped, older_than_hours)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(older_than_hours * 3600 / 24, 60))

@@ -24,6 +24,8 @@ class IntakeSettings(ServiceSettings):
     # Batches committing at once, each with a transactional producer of its own (a batch mostly waits on Kafka).
     intake_group_commit_batches_in_flight: int = Field(default=2, ge=1, le=8)
     intake_max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # An upload that no contact names within this many hours is dropped: it belongs to no one.
+    intake_unclaimed_upload_hours: float = Field(default=24.0, gt=0)
     intake_public_base_url: str = "http://127.0.0.1:8001"
 
     @field_validator("intake_open311_api_keys")

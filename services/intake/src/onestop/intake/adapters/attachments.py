@@ -54,5 +54,13 @@ class Attachments:
                 service_area,
             )
 
+    async def drop_unclaimed(self, older_than_hours: float) -> int:
+        """Uploads no contact named within `older_than_hours`: nobody's, and never to be anybody's."""
+        result = await self.connection.execute(
+            "DELETE FROM attachments WHERE data_subject IS NULL AND created_at < now() - make_interval(secs => $1)",
+            older_than_hours * 3600,
+        )
+        return int(result.split()[-1])
+
     async def erase(self, data_subject: UUID) -> None:
         await self.connection.execute("DELETE FROM attachments WHERE data_subject = $1", data_subject)
