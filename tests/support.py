@@ -2,7 +2,7 @@
 mail a customer received."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -84,6 +84,23 @@ async def case_of(
         return items[0] if items else None
 
     return await eventually(found, within=within)
+
+
+def fleet_settings(smtp_port: int, ports: Mapping[str, int], **overrides: str) -> dict[str, str]:
+    """What every test that runs the services as processes gives them: a key-encryption key of their own, the
+    test's mail server, the public addresses their links name, acknowledgements grouped for one second only,
+    and no escalation sweep while the test runs."""
+    from onestop.servicekit.personal_data import new_kek
+
+    return {
+        "PERSONAL_DATA_KEK": new_kek(),
+        "NOTIFY_SMTP_PORT": str(smtp_port),
+        "NOTIFY_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['notify']}",
+        "NOTIFY_TRACKING_BASE_URL": f"http://127.0.0.1:{ports['cases']}",
+        "NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS": "1",
+        "CASES_ESCALATION_INTERVAL_SECONDS": "3600",
+        **overrides,
+    }
 
 
 def bearer(*scopes: str, service_areas: list[str] | None = None) -> dict[str, str]:

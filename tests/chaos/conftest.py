@@ -17,8 +17,7 @@ from onestop.localinfra import kafka, mailpit, processes
 from onestop.localinfra.kafka import KafkaNode
 from onestop.localinfra.paths import state_dir
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
-from onestop.servicekit.personal_data import new_kek
-from tests.support import MailServer
+from tests.support import MailServer, fleet_settings
 
 CLUSTER_FIRST_PORT = 9392  # nodes on 9392, 9394 and 9396, their controllers on the port after each
 CLUSTER_SIZE = 3
@@ -107,13 +106,8 @@ async def chaos_system(kafka_cluster: Cluster, postgres_url: str) -> AsyncIterat
         postgres_url,
         namespace,
         OTEL_EXPORTER_OTLP_ENDPOINT="",  # no trace viewer: spans stay in the processes
-        PERSONAL_DATA_KEK=new_kek(),
-        NOTIFY_SMTP_PORT=str(mail_server.smtp_port),
-        NOTIFY_PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['notify']}",
-        NOTIFY_TRACKING_BASE_URL=f"http://127.0.0.1:{ports['cases']}",
-        NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
-        NOTIFY_CLAIM_LEASE_SECONDS="5",  # a send cut off by a kill is tried again soon
-        CASES_ESCALATION_INTERVAL_SECONDS="3600",
+        # a send cut off by a kill is tried again soon
+        **fleet_settings(mail_server.smtp_port, ports, NOTIFY_CLAIM_LEASE_SECONDS="5"),
     )
     fleet = Fleet.prepare(namespace, env, state_dir() / "chaos-logs" / namespace.rstrip("."))
     system = ChaosSystem(

@@ -19,9 +19,8 @@ from onestop.localinfra.paths import repo_root
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
 from onestop.ops.traces import MetricStore, SpanStore
 from onestop.ops.traces import create_app as trace_viewer
-from onestop.servicekit.personal_data import new_kek
 from tests.desk.conftest import DESK
-from tests.support import MailServer, bearer, eventually
+from tests.support import MailServer, bearer, eventually, fleet_settings
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
@@ -112,11 +111,7 @@ async def _start(kafka_bootstrap: str, postgres_url: str, provider: Any, start_d
         namespace,
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{traces_port}",
         OTEL_TRACES_SAMPLE_RATIO="1",
-        PERSONAL_DATA_KEK=new_kek(),
-        NOTIFY_SMTP_PORT=str(mail_server.smtp_port),
-        NOTIFY_TRACKING_BASE_URL=f"http://127.0.0.1:{ports['cases']}",
-        NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
-        CASES_ESCALATION_INTERVAL_SECONDS="3600",
+        **fleet_settings(mail_server.smtp_port, ports),
     )
     fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "e2e-logs" / f"desk-{uuid.uuid4().hex[:8]}")
     fleet.ports = ports

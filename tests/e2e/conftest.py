@@ -13,8 +13,7 @@ from onestop.localinfra import mailpit
 from onestop.localinfra.paths import repo_root
 from onestop.ops.fleet import SERVICES, Fleet, environment, free_port
 from onestop.ops.traces import MetricStore, SpanStore, create_app
-from onestop.servicekit.personal_data import new_kek
-from tests.support import MailServer
+from tests.support import MailServer, fleet_settings
 
 
 @dataclass
@@ -43,13 +42,8 @@ async def system(kafka_bootstrap: str, postgres_url: str, namespace: str) -> Asy
         namespace,
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{traces_port}",
         OTEL_METRIC_EXPORT_INTERVAL="1000",
-        PERSONAL_DATA_KEK=new_kek(),
-        NOTIFY_SMTP_PORT=str(mail_server.smtp_port),
-        NOTIFY_PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['notify']}",
-        NOTIFY_TRACKING_BASE_URL=f"http://127.0.0.1:{ports['cases']}",
-        NOTIFY_ACKNOWLEDGEMENT_GROUPING_SECONDS="1",
-        NOTIFY_CLAIM_LEASE_SECONDS="5",  # a send cut off by a kill is tried again soon
-        CASES_ESCALATION_INTERVAL_SECONDS="3600",
+        # a send cut off by a kill is tried again soon
+        **fleet_settings(mail_server.smtp_port, ports, NOTIFY_CLAIM_LEASE_SECONDS="5"),
     )
     fleet = Fleet.prepare(namespace, env, repo_root() / ".local" / "e2e-logs" / uuid.uuid4().hex[:8])
     mail = MailServer(mail_server.url)
