@@ -1,13 +1,16 @@
 """The operations commands against the real broker: dead letters listed and re-driven, lag measured."""
 
+import asyncio
 from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from typer.testing import CliRunner
 
 from onestop.contracts import topics as contract_topics
-from onestop.ops.cli import read_dead_letters, redrive
+from onestop.ops.cli import app, read_dead_letters, redrive
 from onestop.servicekit.consumer_lag import by_group, group_lags
+from onestop.servicekit.personal_data import CustomerKeyring, new_kek
 from onestop.servicekit.topics_admin import ensure_topics
 from tests.support import read_records
 
@@ -70,3 +73,34 @@ async def test_consumer_lag_counts_what_a_group_has_not_read(kafka_bootstrap: st
     lags = await group_lags(kafka_bootstrap, group_prefix=namespace)
     assert by_group(lags)[group] == 3
     assert lags[(group, topic)] == 3
+
+
+def test_rotating_the_key_encryption_key_wraps_every_customer_key_again(
+    kafka_bootstrap: str, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced, current = new_kek(), new_kek()
+    customer = uuid4()
+
+    async def key_under(kek: str, make: bool) -> bytes | None:
+        keyring = CustomerKeyring(kafka_bootstrap, kek, namespace)
+        await keyring.start()
+        try:
+            return await (keyring.key_for_sealing(customer) if make else keyring.key_for_opening(customer))
+        finally:
+            await keyring.stop()
+
+    key = asyncio.run(key_under(replaced, make=True))
+    for name, value in (
+        ("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap),
+        ("TOPIC_NAMESPACE", namespace),
+        ("PERSONAL_DATA_KEK", current),
+    ):
+        monkeypatch.setenv(name, value)
+    refused = CliRunner().invoke(app, ["rotate-personal-data-kek"])
+    assert refused.exit_code == 2 and "PERSONAL_DATA_PREVIOUS_KEKS" in refused.output
+
+    monkeypatch.setenv("PERSONAL_DATA_PREVIOUS_KEKS", replaced)
+    rotated = CliRunner().invoke(app, ["rotate-personal-data-kek"])
+    assert rotated.exit_code == 0, rotated.output
+    assert rotated.output.startswith("1 customer keys wrapped again")
+    assert asyncio.run(key_under(current, make=False)) == key, "the new KEK alone opens the customer's key"

@@ -267,7 +267,7 @@ async def test_a_key_written_after_another_or_after_erasure_is_never_used(
         async def repaired() -> bool:
             kept_last = (await key_records(kafka_bootstrap, namespace, kept))[-1]
             erased_last = (await key_records(kafka_bootstrap, namespace, erased))[-1]
-            return erased_last.value is None and kept_last.value == keyring._adopted[kept]
+            return erased_last.value is None and keyring._unwrap(kept, kept_last.value) == key
 
         await eventually(repaired)
     finally:
@@ -341,3 +341,40 @@ def wrapped(kek: str, customer: UUID) -> bytes:
     """A new data key for `customer`, wrapped as a keyring writes it."""
     nonce = os.urandom(12)
     return nonce + AESGCM(base64.b64decode(kek)).encrypt(nonce, os.urandom(32), str(customer).encode())
+
+
+async def test_the_key_encryption_key_is_rotated_without_losing_a_customer(
+    kafka_bootstrap: str, namespace: str, kek: str
+) -> None:
+    old_keyring = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await old_keyring.start()
+    try:
+        kept, erased = uuid4(), uuid4()
+        key = await old_keyring.key_for_sealing(kept)
+        await old_keyring.key_for_sealing(erased)
+        await old_keyring.erase(erased)
+    finally:
+        await old_keyring.stop()
+
+    rotated_kek = new_kek()
+    # During the rotation, services hold the new KEK and the one it replaces.
+    rotating = CustomerKeyring(kafka_bootstrap, rotated_kek, namespace, previous_keks=[kek])
+    await rotating.start()
+    try:
+        assert await rotating.key_for_opening(kept) == key
+        assert await rotating.rewrap_all() == 1  # the erased customer stays erased
+    finally:
+        await rotating.stop()
+    last = (await key_records(kafka_bootstrap, namespace, kept))[-1]
+    assert last.value is not None
+    assert CustomerKeyring(kafka_bootstrap, kek, namespace)._unwrap(kept, last.value) is None, "wrapped anew"
+
+    # Once compaction has dropped the older records the old KEK can go: what the topic keeps last unwraps
+    # with the new one alone. A keyring holding only the new KEK skips the old record and finds the key.
+    retired = CustomerKeyring(kafka_bootstrap, rotated_kek, namespace)
+    await retired.start()
+    try:
+        assert await retired.key_for_opening(kept) == key
+        assert await retired.key_for_opening(erased) is None
+    finally:
+        await retired.stop()

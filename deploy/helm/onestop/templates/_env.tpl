@@ -39,6 +39,10 @@
 - name: PERSONAL_DATA_KEK
   valueFrom:
     secretKeyRef: {name: {{ $root.Values.platformSecret | quote }}, key: PERSONAL_DATA_KEK}
+# Only while the key-encryption key is rotated (docs/operations.md): the key it replaces.
+- name: PERSONAL_DATA_PREVIOUS_KEKS
+  valueFrom:
+    secretKeyRef: {name: {{ $root.Values.platformSecret | quote }}, key: PERSONAL_DATA_PREVIOUS_KEKS, optional: true}
 {{- range (get $secretSettings $name | default list) }}
 - name: {{ .key }}
   valueFrom:

@@ -8,6 +8,7 @@ onestop erase-customer ID --basis   erase a customer (their personal data become
 onestop erase-customer --contact ID --basis   erase someone never identified, by a contact of theirs
 onestop token --scope cases:read    a token for the APIs, signed with ONESTOP_AUTH_SECRET
 onestop open311-key fixmystreet     a new Open311 API key for a reporting site
+onestop rotate-personal-data-kek    wrap every customer's key again with PERSONAL_DATA_KEK (see docs/operations.md)
 """
 
 import asyncio
@@ -178,6 +179,32 @@ def erase_customer(
             err=True,
         )
         raise typer.Exit(1)
+
+
+@app.command("rotate-personal-data-kek")
+def rotate_personal_data_kek() -> None:
+    """Wrap every customer's data key again with PERSONAL_DATA_KEK, unwrapping the older records with
+    PERSONAL_DATA_PREVIOUS_KEKS. Run it once every service holds both; erased customers stay erased."""
+    from onestop.servicekit.personal_data import CustomerKeyring
+
+    settings = _settings()
+    if not settings.previous_keks:
+        raise typer.BadParameter("set PERSONAL_DATA_PREVIOUS_KEKS to the key(s) being replaced")
+
+    async def rewrap() -> int:
+        keyring = CustomerKeyring(
+            settings.kafka_bootstrap_servers,
+            settings.personal_data_kek,
+            settings.topic_namespace,
+            previous_keks=settings.previous_keks,
+        )
+        await keyring.start()
+        try:
+            return await keyring.rewrap_all()
+        finally:
+            await keyring.stop()
+
+    typer.echo(f"{asyncio.run(rewrap())} customer keys wrapped again with the current key-encryption key")
 
 
 @app.command("subject-access")

@@ -16,7 +16,7 @@ import base64
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
@@ -56,15 +56,20 @@ class CustomerKeyring:
     sealing under the one written first. Compaction keeps only a customer's last record, so a keyring that
     reads a later record than the one that counts (a losing key, a key after a tombstone) writes the one
     that counts again.
+
+    Keys are wrapped with the key-encryption key (KEK). While it is rotated, `previous_keks` still unwrap the
+    records written before; a record that wraps the same data key under another KEK is the same key, not a
+    later one, and `rewrap_all` writes every customer's key again under the current KEK.
     """
 
-    def __init__(self, bootstrap: str, kek: str, namespace: str = "") -> None:
+    def __init__(self, bootstrap: str, kek: str, namespace: str = "", previous_keks: Sequence[str] = ()) -> None:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.topic = CUSTOMER_KEYS.qualified(namespace)
         self._kek = AESGCM(base64.b64decode(check_personal_data_kek(kek)))
+        self._unwrapping = [self._kek, *(AESGCM(base64.b64decode(check_personal_data_kek(k))) for k in previous_keks)]
         self._keys: dict[UUID, bytes] = {}
-        self._adopted: dict[UUID, bytes | None] = {}  # the record that counts: a wrapped key, or a tombstone
+        self._adopted: dict[UUID, bytes | None] = {}  # the key that counts (unwrapped), or None: erased
         self._stale: set[UUID] = set()  # customers whose last record read is not the one that counts
         self._repairing: set[UUID] = set()
         self._making: dict[UUID, asyncio.Task[None]] = {}
@@ -136,21 +141,47 @@ class CustomerKeyring:
         except (UnicodeDecodeError, ValueError):
             log.error("skipping a record on the customer key topic whose key is not a customer id")
             return
+        data_key = None
         if value is None:
             self._keys[customer_id], self._adopted[customer_id] = _ERASED, None  # erased for good
         else:
-            try:
-                data_key = self._kek.decrypt(value[:12], value[12:], key)
-            except (InvalidTag, ValueError):
-                log.error("a customer key could not be unwrapped with this key-encryption key; ignoring it")
+            data_key = self._unwrap(customer_id, value)
+            if data_key is None:
+                log.error("a customer key could not be unwrapped with any key-encryption key held; ignoring it")
                 return
             if customer_id not in self._keys:
-                self._keys[customer_id], self._adopted[customer_id] = data_key, value  # the first key is theirs
-        if value == self._adopted[customer_id]:
+                self._keys[customer_id], self._adopted[customer_id] = data_key, data_key  # the first key is theirs
+        if data_key == self._adopted[customer_id]:
             self._stale.discard(customer_id)
             self._repairing.discard(customer_id)
         else:
             self._stale.add(customer_id)
+
+    def _unwrap(self, customer_id: UUID, wrapped: bytes) -> bytes | None:
+        for kek in self._unwrapping:
+            try:
+                return kek.decrypt(wrapped[:12], wrapped[12:], str(customer_id).encode())
+            except (InvalidTag, ValueError):
+                continue
+        return None
+
+    def _wrap(self, customer_id: UUID, data_key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._kek.encrypt(nonce, data_key, str(customer_id).encode())
+
+    async def rewrap_all(self) -> int:
+        """Write every customer's key again, wrapped with the current KEK (after reading the whole topic), so
+        that once compaction drops the older records the previous KEKs can be retired. Erased customers stay
+        erased. How many keys were written."""
+        await self.catch_up()
+        assert self._producer is not None
+        live = [(customer, key) for customer, key in self._adopted.items() if key is not None]
+        sends = [
+            await self._producer.send(self.topic, key=str(customer).encode(), value=self._wrap(customer, key))
+            for customer, key in live
+        ]
+        await asyncio.gather(*sends)
+        return len(live)
 
     async def _repair(self) -> None:
         """Write again the record that counts for each customer whose last record is another one, so that
@@ -160,9 +191,9 @@ class CustomerKeyring:
             self._repairing.add(customer_id)
             assert self._producer is not None
             try:
-                await self._producer.send_and_wait(
-                    self.topic, key=str(customer_id).encode(), value=self._adopted[customer_id]
-                )
+                adopted = self._adopted[customer_id]
+                value = None if adopted is None else self._wrap(customer_id, adopted)
+                await self._producer.send_and_wait(self.topic, key=str(customer_id).encode(), value=value)
             except KafkaError as exc:
                 log.warning("could not write a customer's key again (%s); another service will", type(exc).__name__)
 
@@ -209,9 +240,7 @@ class CustomerKeyring:
     async def _make_key(self, customer_id: UUID, within: float = 30) -> None:
         """Write a new key for the customer, then read the topic back to it: whichever key was written
         first (ours, or another service's made at the same moment) is the one every keyring uses."""
-        key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(12)
-        wrapped = nonce + self._kek.encrypt(nonce, key, str(customer_id).encode())
+        wrapped = self._wrap(customer_id, AESGCM.generate_key(bit_length=256))
         assert self._producer is not None
         written = await self._producer.send_and_wait(self.topic, key=str(customer_id).encode(), value=wrapped)
         async with asyncio.timeout(within):
@@ -275,7 +304,12 @@ class PersonalDataUnprotected(RuntimeError):
 async def personal_data_protection(settings: ServiceSettings) -> AsyncIterator[CustomerKeyring]:
     """For a service's lifespan: seal and open personal data while it runs. A service cannot run without
     the key-encryption key (ValueError naming PERSONAL_DATA_KEK, before anything starts)."""
-    keyring = CustomerKeyring(settings.kafka_bootstrap_servers, settings.personal_data_kek, settings.topic_namespace)
+    keyring = CustomerKeyring(
+        settings.kafka_bootstrap_servers,
+        settings.personal_data_kek,
+        settings.topic_namespace,
+        previous_keks=settings.previous_keks,
+    )
     await keyring.start()
     install_keyring(keyring)
     try:

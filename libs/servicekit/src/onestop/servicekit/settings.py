@@ -68,6 +68,9 @@ class ServiceSettings(BaseSettings):
     # Base64 of the 32-byte key that wraps every customer's data key. Required: personal data is never
     # published in the clear (`make infra-up` makes one locally).
     personal_data_kek: str
+    # While the key-encryption key is rotated: the keys it replaces, comma-separated, which still unwrap the
+    # customer keys written before `onestop rotate-personal-data-kek` wrapped them again (docs/operations.md).
+    personal_data_previous_keks: str = ""
     # Where OpenTelemetry spans go (OTLP over HTTP); empty keeps them in the process.
     otel_exporter_otlp_endpoint: str = ""
     # The share of journeys traced (parent-based: a journey is traced whole or not at all).
@@ -79,6 +82,17 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _a_key_encryption_key(cls, value: str) -> str:
         return check_personal_data_kek(value)
+
+    @field_validator("personal_data_previous_keks")
+    @classmethod
+    def _previous_key_encryption_keys(cls, value: str) -> str:
+        for previous in filter(None, (part.strip() for part in value.split(","))):
+            check_personal_data_kek(previous)
+        return value
+
+    @property
+    def previous_keks(self) -> list[str]:
+        return [part.strip() for part in self.personal_data_previous_keks.split(",") if part.strip()]
 
     @property
     def database_name(self) -> str:
