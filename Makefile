@@ -5,17 +5,30 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 IMAGE_TAG ?= dev
 
-.PHONY: image helm-check install lint format test test-unit test-integration fuzz chaos run infra-up infra-up-cluster infra-up-acls infra-down infra-status schemas docs bench clean
+.PHONY: image helm-check install install-kafka install-mailpit install-helm install-dockerfile-lint install-keycloak install-desk-assets lint format test test-unit test-integration fuzz chaos run infra-up infra-up-cluster infra-up-acls infra-down infra-status schemas docs bench clean
 
 install:  ## the Python workspace (uv, locked), the Kafka broker's jars, Mailpit (Go and npm), Helm and dockerfile-lint (Go), Keycloak
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.9"
 	$(UV) sync --frozen --all-packages
+	@# The tools are independent: downloads and builds overlap (each is skipped when already in place).
+	@$(MAKE) --no-print-directory -j6 -O install-kafka install-mailpit install-helm install-dockerfile-lint install-keycloak install-desk-assets
+
+install-kafka:
 	$(RUN) python -c "from onestop.localinfra.kafka import ensure_jars; ensure_jars()"
+
+install-mailpit:
 	$(RUN) python -c "from onestop.localinfra.mailpit import ensure_installed; ensure_installed()"
+
+install-helm:
 	$(RUN) python -c "from onestop.localinfra.helm import ensure_installed; ensure_installed()"
+
+install-dockerfile-lint:
 	$(RUN) python -c "from onestop.localinfra.dockerfile_lint import ensure_installed; ensure_installed()"
+
+install-keycloak:
 	$(RUN) python -c "from onestop.localinfra.keycloak import ensure_installed; ensure_installed()"
-	@# The desk's GOV.UK Frontend and axe-core, at the versions services/desk/package-lock.json pins.
+
+install-desk-assets:  ## the desk's GOV.UK Frontend and axe-core, at the versions services/desk/package-lock.json pins
 	@mkdir -p .local/npm && if ! cmp -s services/desk/package-lock.json .local/npm/package-lock.json \
 		|| [ ! -d .local/npm/node_modules/govuk-frontend ]; then \
 		cp services/desk/package.json services/desk/package-lock.json .local/npm/ \

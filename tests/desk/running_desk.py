@@ -210,7 +210,17 @@ async def sign_in_browser(page: Any, system: DeskSystem, role: str) -> None:
             headers["location"] = system.desk_url + location
         await route.fulfill(response=answer, headers=headers)
 
+    async def provider_sends_back_to_this_desk(route: Any) -> None:
+        # Chromium does not always hand a redirect's next hop to a route: rewrite where the provider sends
+        # the browser back to, in the provider's own answer.
+        answer = await route.fetch(max_redirects=0)
+        headers = dict(answer.headers)
+        if headers.get("location", "").startswith(DESK):
+            headers["location"] = headers["location"].replace(DESK, system.desk_url, 1)
+        await route.fulfill(response=answer, headers=headers)
+
     await page.context.route(f"{DESK}/**", to_this_desk)
+    await page.context.route(f"{system.provider.issuer}/login-actions/**", provider_sends_back_to_this_desk)
     user = role.replace("_", "-")
     await page.goto(f"{system.desk_url}/sign-in?next=%2F")
     await page.fill("#username", f"demo.{user}")

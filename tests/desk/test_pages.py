@@ -229,14 +229,15 @@ async def test_the_work_list_puts_an_emergency_first_and_a_contacts_trace_spans_
         trace_id = re.search(r'href="/traces/([0-9a-f]{32})"', logged.text)
         assert trace_id is not None
 
-        async def traced() -> str | None:
-            answer = await leader.get(f"/traces/{trace_id.group(1)}")
-            cases_reported = '<td class="govuk-table__cell">cases</td>' in answer.text
-            return answer.text if answer.status_code == 200 and cases_reported else None
+        rows = [f'<td class="govuk-table__cell">{service}</td>' for service in ("intake", "routing", "cases")]
 
-        trace = await eventually(traced, within=30)
-        for service in ("intake", "routing", "cases"):
-            assert f'<td class="govuk-table__cell">{service}</td>' in trace
+        async def traced() -> str | None:
+            # Each service reports its spans on its own schedule: wait until all three have.
+            answer = await leader.get(f"/traces/{trace_id.group(1)}")
+            every_service = all(row in answer.text for row in rows)
+            return answer.text if answer.status_code == 200 and every_service else None
+
+        trace = await eventually(traced, within=60)
         assert "POST /contacts" in trace
 
 
