@@ -195,6 +195,32 @@ async def test_a_keyring_started_before_anyone_made_the_key_topic_still_learns_k
         await reader.stop()
 
 
+async def test_new_customers_at_the_same_moment_share_one_question_to_the_broker(
+    keyring: CustomerKeyring, kafka_bootstrap: str, namespace: str, kek: str
+) -> None:
+    """A batch of new customers asks where the key topic ends once or twice, not once each, and every one of
+    them is still sealed under the key every other service opens it with."""
+    assert keyring._offsets is not None
+    ask = keyring._offsets.end_offsets
+    questions = 0
+
+    async def counted(partitions):  # type: ignore[no-untyped-def]
+        nonlocal questions
+        questions += 1
+        return await ask(partitions)
+
+    keyring._offsets.end_offsets = counted
+    customers = [uuid4() for _ in range(40)]
+    keys = await asyncio.gather(*(keyring.key_for_sealing(customer) for customer in customers))
+    assert 1 <= questions <= 2 and all(keys) and len(set(keys)) == len(customers)
+    other = CustomerKeyring(kafka_bootstrap, kek, namespace)
+    await other.start()
+    try:
+        assert [await other.key_for_opening(customer) for customer in customers] == keys
+    finally:
+        await other.stop()
+
+
 async def test_two_services_sealing_for_one_new_customer_at_once_use_one_key(
     kafka_bootstrap: str, namespace: str, kek: str
 ) -> None:

@@ -12,7 +12,9 @@ The encryption itself lives in the services' kit; this module only says which da
 an event to reach it.
 """
 
+import functools
 import json
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -32,7 +34,7 @@ def map_personal(model: M, transform: Transform, subject: UUID | None = None) ->
     if isinstance(model, Sealable):
         subject = model.personal_subject() or subject
     changes: dict[str, Any] = {}
-    for name in type(model).model_fields:
+    for name in _fields_to_walk(type(model)):
         value = getattr(model, name)
         updated = _map_value(value, transform, subject)
         if updated is not value:
@@ -52,6 +54,39 @@ def _map_value(value: Any, transform: Transform, subject: UUID | None) -> Any:
             return value
         return type(value)(mapped)
     return value
+
+
+@functools.cache
+def _fields_to_walk(model_class: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model_class` whose type can hold a model with personal fields. Most fields are ids,
+    dates and codes, and every event passes through here several times on its way through a service."""
+    return tuple(
+        name for name, info in model_class.model_fields.items() if _may_hold_personal(info.annotation, frozenset())
+    )
+
+
+def _may_hold_personal(annotation: Any, seen: frozenset[type]) -> bool:
+    if annotation is Any or annotation is BaseModel:
+        return True  # not known until it is there
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        seen = seen | {annotation}
+        return any(
+            (issubclass(kind, Sealable) and bool(kind.personal_fields))
+            or any(_may_hold_personal(info.annotation, seen) for info in kind.model_fields.values())
+            for kind in _with_subclasses(annotation)
+        )
+    return any(_may_hold_personal(arg, seen) for arg in typing.get_args(annotation))
+
+
+def _with_subclasses(model_class: type[BaseModel]) -> list[type[BaseModel]]:
+    found, waiting = [], [model_class]
+    while waiting:
+        kind = waiting.pop()
+        found.append(kind)
+        waiting.extend(kind.__subclasses__())
+    return found
 
 
 def empty_value(holder: Sealable, field: str) -> Any:

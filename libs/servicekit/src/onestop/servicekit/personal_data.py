@@ -82,6 +82,9 @@ class CustomerKeyring:
         self._stop = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
         self._progress = asyncio.Condition()
+        self._next_question: asyncio.Future[dict[TopicPartition, int]] | None = None
+        self._one_question_at_a_time = asyncio.Lock()
+        self._asking: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         # The topic must exist before we follow it: a follower assigned no partitions would never learn a key.
@@ -104,6 +107,8 @@ class CustomerKeyring:
 
     async def stop(self) -> None:
         self._stop.set()
+        for asking in list(self._asking):
+            asking.cancel()
         if self._follower_task is not None:
             self._follower_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -202,12 +207,35 @@ class CustomerKeyring:
 
         The end offsets come from a client of their own: asked on the follower's connection, the question
         queued behind its fetch, which the broker holds for up to 500 ms when there is nothing new, so every
-        new customer waited that long in every service."""
+        new customer waited that long in every service. Callers at the same moment share one question (a
+        batch of new customers asks once, not once each), always one asked after they called."""
         async with asyncio.timeout(within):
-            while self._consumer is None or self._offsets is None:  # the follower is (re)starting
-                await asyncio.sleep(0.05)
-            ends = await self._offsets.end_offsets(self._partitions)
+            ends = await asyncio.shield(self._ends_asked_from_now())
             await self._read_to(ends)
+
+    def _ends_asked_from_now(self) -> asyncio.Future[dict[TopicPartition, int]]:
+        if self._next_question is None:
+            question: asyncio.Future[dict[TopicPartition, int]] = asyncio.get_running_loop().create_future()
+            question.add_done_callback(lambda q: q.cancelled() or q.exception())  # nobody may be left to ask
+            self._next_question = question
+            asking = asyncio.create_task(self._ask(question))
+            self._asking.add(asking)
+            asking.add_done_callback(self._asking.discard)
+        return self._next_question
+
+    async def _ask(self, question: asyncio.Future[dict[TopicPartition, int]]) -> None:
+        async with self._one_question_at_a_time:
+            # From here on, a new caller may have called after this question is sent: it waits for the next.
+            self._next_question = None
+            try:
+                while self._consumer is None or self._offsets is None:  # the follower is (re)starting
+                    await asyncio.sleep(0.05)
+                question.set_result(await self._offsets.end_offsets(self._partitions))
+            except Exception as exc:
+                question.set_exception(exc)
+            except BaseException:
+                question.cancel()
+                raise
 
     async def _read_to(self, ends: dict[TopicPartition, int]) -> None:
         def caught_up() -> bool:
