@@ -27,6 +27,8 @@ def test_bench_smoke_writes_json_and_a_table(tmp_path: Path, kafka_bootstrap: st
     for figure in ("onestop_event_store", "raw_asyncpg_inserts"):
         assert results["event_store"][figure]["count"] == 200
     assert results["intake"]["intake_http_to_kafka_ack"]["count"] == 40
+    saturated = results["intake"]["saturated"]
+    assert saturated["1_process"]["api"]["count"] == saturated["2_processes"]["api"]["count"] == 40
     assert results["replay"][0]["analytics_rebuild"]["count"] == 2_000
     assert results["replay"][0]["bare_aiokafka_consumer"]["count"] == 2_000
     assert results["kafka_limit"]["received"] == results["kafka_limit"]["messages"] == 2_000
@@ -36,4 +38,4 @@ def test_bench_smoke_writes_json_and_a_table(tmp_path: Path, kafka_bootstrap: st
     assert e2e["flood"]["not_raised"] == 0 and e2e["flood"]["not_notified"] == 0, "every contact went all the way"
     assert set(e2e["levels"]) == {"25%", "50%", "100%"}
     table = (tmp_path / "latest.md").read_text()
-    assert "| event store append" in table and "| end to end, 1 instance(s), 50%" in table
+    assert "| event store append" in table and "| intake at its most" in table and "| end to end, 1 instance(s), 50%" in table
