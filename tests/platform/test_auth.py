@@ -1,5 +1,6 @@
 """Scoped bearer tokens on every API."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from onestop.servicekit import auth
 from onestop.servicekit.auth import AuthSettings, Principal, mint_token, require, verify_token
 
 
@@ -56,6 +58,25 @@ def test_expired_and_forged_tokens_are_401() -> None:
     client = TestClient(an_app())
     for token in (expired, forged):
         assert client.post("/cases/waste/complete", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_a_token_verified_before_is_checked_again_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A channel's token is checked once while it lives; past its expiry it is checked again, and refused."""
+    checks: list[str] = []
+    check = auth._verify
+
+    def counted(token: str, settings: AuthSettings) -> tuple[Principal, float]:
+        checks.append(token)
+        return check(token, settings)
+
+    monkeypatch.setattr(auth, "_verify", counted)
+    token = mint_token("desktop", ["contacts:write"], ttl=timedelta(minutes=5))
+    assert verify_token(token).subject == verify_token(token).subject == "desktop"
+    assert len(checks) == 1
+    later = time.time() + 301
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    verify_token(token)
+    assert len(checks) == 2
 
 
 def test_back_office_system_is_limited_to_its_service_areas() -> None:

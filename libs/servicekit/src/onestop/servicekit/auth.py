@@ -24,6 +24,7 @@ Scopes used across onestop:
 """
 
 import functools
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -132,8 +133,27 @@ def process_auth_settings() -> AuthSettings:
     return AuthSettings()
 
 
+_VERIFIED_KEPT = 1024
+# Tokens already verified, with when each expires: a channel front-end sends the same token with every
+# contact for minutes on end, and checking its signature each time was a fair part of a request's cost.
+_verified: dict[str, tuple[Principal, float, AuthSettings]] = {}
+
+
 def verify_token(token: str, settings: AuthSettings | None = None) -> Principal:
-    settings = settings or process_auth_settings()
+    if settings is not None:  # settings of the caller's own: nothing kept
+        return _verify(token, settings)[0]
+    settings = process_auth_settings()
+    kept = _verified.get(token)
+    if kept is not None and kept[2] is settings and time.time() < kept[1]:
+        return kept[0]
+    principal, expires = _verify(token, settings)
+    if len(_verified) >= _VERIFIED_KEPT:
+        _verified.pop(next(iter(_verified)))  # the oldest verified goes first
+    _verified[token] = (principal, expires, settings)  # settings read again (tests do) verify afresh
+    return principal
+
+
+def _verify(token: str, settings: AuthSettings) -> tuple[Principal, float]:
     key = settings.public_key or check_signing_secret(settings.secret)
     try:
         claims = jwt.decode(
@@ -155,12 +175,13 @@ def verify_token(token: str, settings: AuthSettings | None = None) -> Principal:
     if not 0 < len(subject) <= MAX_SUBJECT_LENGTH or not subject.isprintable():
         # The subject is recorded as who acted on a case: it must fit, and be text a person can read.
         raise _unauthorised(f"the token's subject must be 1 to {MAX_SUBJECT_LENGTH} printable characters")
-    return Principal(
+    principal = Principal(
         subject=subject,
         scopes=frozenset(str(claims.get("scope", "")).split()),
         service_areas=frozenset(claims.get("service_areas", [])),
         kind=str(claims.get("kind", "client")),
     )
+    return principal, float(claims["exp"])
 
 
 def _unauthorised(reason: str) -> HTTPException:
