@@ -165,6 +165,33 @@ async def test_a_redelivered_batch_has_its_effect_once(service: Any, kafka_boots
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 20
 
 
+async def test_the_relay_is_woken_only_by_a_batch_that_wrote_to_the_outbox(
+    service: Any, kafka_bootstrap: str, namespace: str
+) -> None:
+    """Most batches a consumer reads hold events it passes over, or handles without publishing anything:
+    they must not cost the relay a round (or, passed over, the database a transaction)."""
+    settings, pool, _consumer, _stop = service
+    wakes: list[int] = []
+
+    async def quietly(contact: ContactReceived, uow: PostgresUnitOfWork[Seen]) -> None:
+        await uow.repos.add(contact)
+
+    def consumer(handlers: Any) -> EventConsumer[Seen]:
+        return EventConsumer(
+            pool, settings, [contract_topics.CONTACTS], handlers, Seen, on_commit=lambda: wakes.append(1)
+        )
+
+    envelopes = [EventEnvelope.wrap(a_contact(f"contact {n}"), source="/onestop/intake") for n in range(3)]
+    await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), *map(as_record, envelopes))
+    records = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 3)
+    await consumer({ContactAssessed: on_contact}).handle_batch(records)  # passed over
+    assert wakes == [] and await pool.fetchval("SELECT count(*) FROM inbox") == 0
+    await consumer({ContactReceived: quietly}).handle_batch(records[:1])  # handled, nothing published
+    assert wakes == [] and len(await descriptions(pool)) == 1
+    await consumer({ContactReceived: on_contact}).handle_batch(records[1:])  # handled and published
+    assert wakes == [1] and await pool.fetchval("SELECT count(*) FROM outbox") == 2
+
+
 class BufferedSeen(Seen):
     """Rows held until the batch's `before_commit` writes them together, as analytics' facts are."""
 

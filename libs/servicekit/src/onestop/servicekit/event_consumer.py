@@ -178,13 +178,17 @@ class EventConsumer(Generic[R]):
         """Decode, open and handle `records` in one unit of work (public for tests and benchmarks)."""
         started = time.perf_counter()
         deliveries = [await self._prepare(record) for record in records]
-        with self._batch_span(deliveries):
-            try:
-                outcomes = await self._handle_in_one_transaction(deliveries, careful=False)
-            except _RetryBatch:
-                outcomes = await self._handle_in_one_transaction(deliveries, careful=True)
+        if any(d.envelope is not None or d.dead_letter_reason is not None for d in deliveries):
+            with self._batch_span(deliveries):
+                try:
+                    outcomes, wrote_outbox = await self._handle_in_one_transaction(deliveries, careful=False)
+                except _RetryBatch:
+                    outcomes, wrote_outbox = await self._handle_in_one_transaction(deliveries, careful=True)
+            if wrote_outbox:
+                self.on_commit()  # only then has the relay anything new to publish
+        else:
+            outcomes = []  # only events this consumer passes over: no transaction, nothing for the relay
         self.batches_handled += 1
-        self.on_commit()
         elapsed = time.perf_counter() - started
         for type_name, outcome in outcomes:
             events_consumed.add(1, {"type": type_name, "outcome": outcome})
@@ -235,7 +239,10 @@ class EventConsumer(Generic[R]):
             delivery.dead_letter_reason = f"personal data could not be opened: {type(exc).__name__}: {exc}"
         return delivery
 
-    async def _handle_in_one_transaction(self, deliveries: list[_Delivery], careful: bool) -> list[tuple[str, str]]:
+    async def _handle_in_one_transaction(
+        self, deliveries: list[_Delivery], careful: bool
+    ) -> tuple[list[tuple[str, str]], bool]:
+        """Each delivery's (type, outcome), and whether the batch wrote to the outbox."""
         outcomes: list[tuple[str, str]] = []
         async with self.pool.acquire() as connection, connection.transaction():
             to_handle = [d for d in deliveries if d.envelope is not None]
@@ -276,7 +283,7 @@ class EventConsumer(Generic[R]):
                 await outbox.append(connection, emitted, self.settings.topic_namespace)
         for unit in callbacks:
             unit.committed()
-        return outcomes
+        return outcomes, bool(emitted) or any(outcome == "dead_lettered" for _, outcome in outcomes)
 
     async def _run_handler(
         self, connection: Connection, unit: PostgresUnitOfWork[R], envelope: EventEnvelope, careful: bool, repos: R
