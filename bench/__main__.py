@@ -33,10 +33,10 @@ SIZES: dict[str, dict[str, Any]] = {
     "small": {
         "appends": 300,
         "batch": 10,
-        "contacts": 1_000,
+        "contacts": 3_000,
         "concurrency": 16,
         "replay": [10_000, 100_000],
-        "e2e": {"flood": 600, "seconds": 15, "runs": [(1, None), (2, None), (1, 1.0)]},
+        "e2e": {"flood": 1_500, "seconds": 15, "runs": [(1, None), (2, None), (1, 1.0)]},
         "kafka_limit": 20_000,
         "peer": True,
         "search_cases": 1_000_000,
