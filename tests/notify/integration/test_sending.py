@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -12,11 +13,12 @@ from onestop.contracts import EventEnvelope
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.notifications import NotificationFailed, NotificationSent
 from onestop.localinfra import mailpit
-from onestop.notify.adapters.channels import message_id
+from onestop.notify.adapters.channels import SmtpEmail, message_id
+from onestop.notify.domain.templates import Rendered
 from onestop.servicekit.personal_data import open_envelope
 from tests.notify.conftest import RunningNotify
 from tests.notify.integration.test_notify_flow import mail_to, raised, resident, send
-from tests.support import eventually, read_events
+from tests.support import MailServer, eventually, read_events
 
 pytestmark = pytest.mark.integration
 
@@ -153,3 +155,19 @@ async def test_an_interrupted_last_attempt_gives_up_and_falls_back_without_sendi
     assert failed.fallback_method is not None and failed.fallback_method.value == "letter"
     assert "cut off" in failed.reason
     assert await restarted.mail.count("jo.last@example.org") == 0
+
+
+async def test_an_email_in_welsh_reaches_the_mailbox_word_for_word(smtp: mailpit.Mailpit) -> None:
+    """Headers and text that are not ASCII are encoded for the journey and read back as they were written."""
+    subject = "Rydym wedi derbyn eich adroddiad am dipio anghyfreithlon ger Heol y Bont — cyfeirnod OS-ABCD-EFGH"
+    body = "Diolch am gysylltu â ni. Byddwn yn ysgrifennu atoch eto cyn dydd Iau.\n\nCyngor Sir — ŵ ŷ"
+    rendered = Rendered(subject=subject, body=body, template="acknowledgement", language="cy", version="3")
+    notification_id = uuid4()
+    sent = await SmtpEmail("127.0.0.1", smtp.smtp_port, "Cyngor <council@onestop.example>").send(
+        notification_id, "dafydd@example.org", rendered
+    )
+    assert sent == message_id(notification_id)
+    mail = MailServer(smtp.url)
+    [received] = await mail.wait_for("dafydd@example.org", 1)
+    assert received.subject == subject and received.message_id == sent
+    assert (await mail.text(received)).replace("\r\n", "\n").strip() == body
