@@ -53,7 +53,7 @@ async def main() -> None:
         [topics.CONTACTS],
         {ContactReceived: on_contact},
         lambda connection: connection,
-        on_commit=relay.wake,
+        on_commit=relay.hand_over,
         max_records=100,
     )
     await asyncio.gather(relay.run(stop), consumer.run(stop))

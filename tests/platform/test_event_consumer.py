@@ -113,7 +113,7 @@ async def service(kafka_bootstrap: str, namespace: str, database_url: str):  # t
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop))
     consumer = EventConsumer(
-        pool, settings, [contract_topics.CONTACTS], {ContactReceived: on_contact}, Seen, on_commit=relay.wake
+        pool, settings, [contract_topics.CONTACTS], {ContactReceived: on_contact}, Seen, on_commit=relay.hand_over
     )
     yield settings, pool, consumer, stop
     stop.set()
@@ -165,31 +165,37 @@ async def test_a_redelivered_batch_has_its_effect_once(service: Any, kafka_boots
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 20
 
 
-async def test_the_relay_is_woken_only_by_a_batch_that_wrote_to_the_outbox(
+async def test_the_relay_is_handed_rows_only_by_a_batch_that_wrote_to_the_outbox(
     service: Any, kafka_bootstrap: str, namespace: str
 ) -> None:
     """Most batches a consumer reads hold events it passes over, or handles without publishing anything:
     they must not cost the relay a round (or, passed over, the database a transaction)."""
     settings, pool, _consumer, _stop = service
-    wakes: list[int] = []
+    handed: list[list[int]] = []
 
     async def quietly(contact: ContactReceived, uow: PostgresUnitOfWork[Seen]) -> None:
         await uow.repos.add(contact)
 
     def consumer(handlers: Any) -> EventConsumer[Seen]:
         return EventConsumer(
-            pool, settings, [contract_topics.CONTACTS], handlers, Seen, on_commit=lambda: wakes.append(1)
+            pool,
+            settings,
+            [contract_topics.CONTACTS],
+            handlers,
+            Seen,
+            on_commit=lambda rows: handed.append([row.position for row in rows]),
         )
 
     envelopes = [EventEnvelope.wrap(a_contact(f"contact {n}"), source="/onestop/intake") for n in range(3)]
     await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), *map(as_record, envelopes))
     records = await read_records(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), 3)
     await consumer({ContactAssessed: on_contact}).handle_batch(records)  # passed over
-    assert wakes == [] and await pool.fetchval("SELECT count(*) FROM inbox") == 0
+    assert handed == [] and await pool.fetchval("SELECT count(*) FROM inbox") == 0
     await consumer({ContactReceived: quietly}).handle_batch(records[:1])  # handled, nothing published
-    assert wakes == [] and len(await descriptions(pool)) == 1
+    assert handed == [] and len(await descriptions(pool)) == 1
     await consumer({ContactReceived: on_contact}).handle_batch(records[1:])  # handled and published
-    assert wakes == [1] and await pool.fetchval("SELECT count(*) FROM outbox") == 2
+    assert handed == [list(await pool.fetchval("SELECT array_agg(position ORDER BY position) FROM outbox"))]
+    assert len(handed[0]) == 2
 
 
 class BufferedSeen(Seen):

@@ -14,7 +14,7 @@ from onestop.servicekit import outbox
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, apply_migrations, create_pool
 from onestop.servicekit.inbox import first_delivery
 from onestop.servicekit.topics_admin import ensure_topics
-from tests.support import read_records
+from tests.support import eventually, read_records
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +84,63 @@ async def test_relay_run_loop_publishes_new_rows_until_stopped(
         await relay.stop()
         await pool.close()
     assert decode_record(record.value, record.headers).id == note.id
+
+
+async def test_one_relay_leads_and_publishes_what_every_instance_commits_in_order(
+    database_url: str, kafka_bootstrap: str, namespace: str
+) -> None:
+    """Two instances of a service share its outbox. The leader publishes the rows handed to it without reading
+    the table, and the rows the other instance commits once told of them; when the leader stops, the other
+    takes over. Every event reaches Kafka once, in the order its case's events were committed."""
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CASES])
+    case_id = uuid4()
+    events = [a_chase(case_id) for _ in range(9)]
+    pool = await create_pool(database_url)
+    relays = [outbox.OutboxRelay(pool, kafka_bootstrap, idle_wait=0.2) for _ in range(2)]
+    stops = [asyncio.Event(), asyncio.Event()]
+    running: list[asyncio.Task[None]] = []
+
+    async def commit(relay: outbox.OutboxRelay, envelopes: list[EventEnvelope]) -> None:
+        async with pool.acquire() as connection, connection.transaction():
+            rows = await outbox.append(connection, envelopes, namespace)
+        relay.hand_over(rows)
+
+    async def published() -> int | None:
+        count = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+        return count if count == len(events) else None
+
+    try:
+        await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
+        for relay in relays:
+            await relay.start()
+        running = [asyncio.create_task(relay.run(stop)) for relay, stop in zip(relays, stops, strict=True)]
+        leader = await eventually(lambda: _first_leading(relays))
+        other = relays[1 - relays.index(leader)]
+        await commit(leader, events[:3])
+        await commit(other, events[3:6])
+        await commit(leader, events[6:7])
+        async with pool.acquire() as connection:
+            assert not await connection.fetchval("SELECT pg_try_advisory_lock(7301002)")  # the leader holds it
+        stops[relays.index(leader)].set()
+        await running[relays.index(leader)]
+        assert await eventually(lambda: _first_leading([other])) is other
+        await commit(other, events[7:])
+        await eventually(published)
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*running, return_exceptions=True)
+        for relay in relays:
+            await relay.stop()
+        await pool.close()
+
+    records = await read_records(kafka_bootstrap, contract_topics.CASES.qualified(namespace), len(events))
+    in_order = [decode_record(r.value, r.headers).id for r in sorted(records, key=lambda r: r.offset)]
+    assert in_order == [e.id for e in events]
+
+
+async def _first_leading(relays: list[outbox.OutboxRelay]) -> outbox.OutboxRelay | None:
+    return next((relay for relay in relays if relay.leading), None)
 
 
 async def test_inbox_lets_an_event_take_effect_once(database_url: str) -> None:

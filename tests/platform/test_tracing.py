@@ -70,7 +70,7 @@ async def test_events_emitted_by_a_handler_continue_the_incoming_trace(
     await relay.start()
     stop = asyncio.Event()
     consumer = EventConsumer(
-        pool, settings, [contract_topics.CONTACTS], {ContactReceived: answer}, lambda c: c, on_commit=relay.wake
+        pool, settings, [contract_topics.CONTACTS], {ContactReceived: answer}, lambda c: c, on_commit=relay.hand_over
     )
     envelopes = [EventEnvelope.wrap(a_contact(), source="/test", traceparent=tp) for tp in INCOMING]
     await publish_events(kafka_bootstrap, namespace, *envelopes)

@@ -3,21 +3,19 @@
 and before Kafka has the events."""
 
 import os
+from collections.abc import Sequence
 
 from onestop.cases.__main__ import main
-from onestop.servicekit.outbox import OutboxRelay
+from onestop.servicekit.database import Connection
+from onestop.servicekit.outbox import OutboxRelay, OutboxRow
 
 CRASHED = 75
-_publish_pending = OutboxRelay.publish_pending
 
 
-async def _die_before_publishing(relay: OutboxRelay) -> int:
-    async with relay.pool.acquire() as connection:
-        if await connection.fetchval("SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)"):
-            os._exit(CRASHED)
-    return await _publish_pending(relay)
+async def _die_before_publishing(relay: OutboxRelay, connection: Connection, rows: Sequence[OutboxRow]) -> None:
+    os._exit(CRASHED)
 
 
 if __name__ == "__main__":
-    OutboxRelay.publish_pending = _die_before_publishing  # type: ignore[method-assign]
+    OutboxRelay.publish = _die_before_publishing  # type: ignore[method-assign]
     main()

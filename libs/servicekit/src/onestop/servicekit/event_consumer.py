@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +39,7 @@ from onestop.servicekit.inbox import first_deliveries
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import raise_if_not_fetching
 from onestop.servicekit.messaging import TRANSIENT_ERRORS, UnprocessableEvent
+from onestop.servicekit.outbox import OutboxRow
 from onestop.servicekit.personal_data import open_envelope
 from onestop.servicekit.settings import ServiceSettings
 from onestop.servicekit.telemetry import context_from_traceparent, events_consumed, processing_seconds, span_context_of
@@ -92,7 +93,7 @@ class EventConsumer(Generic[R]):
         repositories: Callable[[Connection], R],
         *,
         group: str | None = None,
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[Sequence[OutboxRow]], None] = lambda rows: None,
         before_commit: Callable[[R], Awaitable[None]] | None = None,
         open_personal_data: bool = True,
         trace_events: bool = True,
@@ -181,11 +182,11 @@ class EventConsumer(Generic[R]):
         if any(d.envelope is not None or d.dead_letter_reason is not None for d in deliveries):
             with self._batch_span(deliveries):
                 try:
-                    outcomes, wrote_outbox = await self._handle_in_one_transaction(deliveries, careful=False)
+                    outcomes, outbox_rows = await self._handle_in_one_transaction(deliveries, careful=False)
                 except _RetryBatch:
-                    outcomes, wrote_outbox = await self._handle_in_one_transaction(deliveries, careful=True)
-            if wrote_outbox:
-                self.on_commit()  # only then has the relay anything new to publish
+                    outcomes, outbox_rows = await self._handle_in_one_transaction(deliveries, careful=True)
+            if outbox_rows:
+                self.on_commit(outbox_rows)  # committed: the relay may publish them
         else:
             outcomes = []  # only events this consumer passes over: no transaction, nothing for the relay
         self.batches_handled += 1
@@ -241,9 +242,10 @@ class EventConsumer(Generic[R]):
 
     async def _handle_in_one_transaction(
         self, deliveries: list[_Delivery], careful: bool
-    ) -> tuple[list[tuple[str, str]], bool]:
-        """Each delivery's (type, outcome), and whether the batch wrote to the outbox."""
+    ) -> tuple[list[tuple[str, str]], list[OutboxRow]]:
+        """Each delivery's (type, outcome), and the rows the batch added to the outbox."""
         outcomes: list[tuple[str, str]] = []
+        outbox_rows: list[OutboxRow] = []
         async with self.pool.acquire() as connection, connection.transaction():
             to_handle = [d for d in deliveries if d.envelope is not None]
             fresh = await first_deliveries(connection, self.name, [d.envelope.id for d in to_handle if d.envelope])
@@ -254,7 +256,7 @@ class EventConsumer(Generic[R]):
                 envelope = delivery.envelope
                 if envelope is None:
                     if delivery.dead_letter_reason is not None:
-                        await self._dead_letter(connection, delivery.record, delivery.dead_letter_reason)
+                        outbox_rows += await self._dead_letter(connection, delivery.record, delivery.dead_letter_reason)
                         outcomes.append((_type_header(delivery.record), "dead_lettered"))
                     continue
                 if envelope.id not in fresh:
@@ -268,7 +270,7 @@ class EventConsumer(Generic[R]):
                     callbacks.append(unit)
                     outcomes.append((envelope.type, "handled"))
                 else:
-                    await self._dead_letter(connection, delivery.record, reason)
+                    outbox_rows += await self._dead_letter(connection, delivery.record, reason)
                     outcomes.append((envelope.type, "dead_lettered"))
             if self.before_commit is not None and not careful:
                 try:
@@ -280,10 +282,10 @@ class EventConsumer(Generic[R]):
                     log.info("%s: writing the batch failed (%s); handling it one by one", self.group_id, exc)
                     raise _RetryBatch from exc
             if emitted:
-                await outbox.append(connection, emitted, self.settings.topic_namespace)
+                outbox_rows += await outbox.append(connection, emitted, self.settings.topic_namespace)
         for unit in callbacks:
             unit.committed()
-        return outcomes, bool(emitted) or any(outcome == "dead_lettered" for _, outcome in outcomes)
+        return outcomes, outbox_rows
 
     async def _run_handler(
         self, connection: Connection, unit: PostgresUnitOfWork[R], envelope: EventEnvelope, careful: bool, repos: R
@@ -320,9 +322,9 @@ class EventConsumer(Generic[R]):
                     await asyncio.sleep(0.05 * attempt)
         return None
 
-    async def _dead_letter(self, connection: Connection, record: Any, reason: str) -> None:
+    async def _dead_letter(self, connection: Connection, record: Any, reason: str) -> list[OutboxRow]:
         log.error("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
-        await outbox.append_record(
+        return await outbox.append_record(
             connection,
             # One dead letter per record and group, however often the batch is redelivered.
             uuid.uuid5(uuid.NAMESPACE_URL, f"{self.group_id}/{record.topic}/{record.partition}/{record.offset}"),

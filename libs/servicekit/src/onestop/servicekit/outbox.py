@@ -1,15 +1,17 @@
 """The transactional outbox: the database and Kafka never disagree.
 
 A service appends its events to `outbox` in the same transaction as the state change they describe.
-The relay publishes unpublished rows to Kafka in `position` order and then marks them published. A
-crash after publishing but before marking republishes the same event ids, which consumers drop
-through their inbox; nothing is lost and no effect happens twice.
+The relay publishes unpublished rows to Kafka in order and then marks them published. A crash after
+publishing but before marking republishes the same event ids, which consumers drop through their inbox;
+nothing is lost and no effect happens twice.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -24,10 +26,23 @@ from onestop.servicekit.telemetry import current_traceparent
 log = logging.getLogger(__name__)
 
 _RELAY_LOCK = 7_301_002  # only one relay per database publishes, so order per key holds
+_NEWS_CHANNEL = "onestop_outbox"  # an instance that does not lead tells the leader it committed rows
 
 
-async def append(connection: Connection, envelopes: Iterable[EventEnvelope], namespace: str = "") -> None:
-    """Queue events for publishing; call inside the transaction that records their effect."""
+@dataclass(frozen=True)
+class OutboxRow:
+    """A row of the outbox as the relay sends it."""
+
+    position: int
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+async def append(connection: Connection, envelopes: Iterable[EventEnvelope], namespace: str = "") -> list[OutboxRow]:
+    """Queue events for publishing; call inside the transaction that records their effect. Returns the rows
+    added (an event already queued is not queued again), to hand to the relay once the transaction commits."""
     rows = []
     traceparent = current_traceparent()
     for envelope in envelopes:
@@ -35,43 +50,84 @@ async def append(connection: Connection, envelopes: Iterable[EventEnvelope], nam
             envelope = envelope.model_copy(update={"traceparent": traceparent})
         envelope = await seal_envelope(envelope)
         record = encode_envelope(envelope)
-        headers = json.dumps(record.headers_dict())
-        rows.append((envelope.id, envelope.data.topic.qualified(namespace), record.key, record.value, headers))
-    await connection.executemany(
-        "INSERT INTO outbox (event_id, topic, message_key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)"
-        " ON CONFLICT (event_id) DO NOTHING",
-        rows,
-    )
+        rows.append(
+            (envelope.id, envelope.data.topic.qualified(namespace), record.key, record.value, record.headers_dict())
+        )
+    return await _insert(connection, rows)
 
 
 async def append_record(
     connection: Connection, event_id: UUID, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
-) -> None:
+) -> list[OutboxRow]:
     """Queue a record that is not an event of ours (a dead letter keeps the original bytes)."""
-    await connection.execute(
-        "INSERT INTO outbox (event_id, topic, message_key, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)"
-        " ON CONFLICT (event_id) DO NOTHING",
-        event_id,
-        topic,
-        key,
-        value,
-        json.dumps(headers),
+    return await _insert(connection, [(event_id, topic, key, value, headers)])
+
+
+async def _insert(
+    connection: Connection, rows: Sequence[tuple[UUID, str, bytes | None, bytes, dict[str, str]]]
+) -> list[OutboxRow]:
+    if not rows:
+        return []
+    added = await connection.fetch(
+        "INSERT INTO outbox (event_id, topic, message_key, value, headers)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[])"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id, position",
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        [row[2] for row in rows],
+        [row[3] for row in rows],
+        [json.dumps(row[4]) for row in rows],
     )
+    positions = {row["event_id"]: row["position"] for row in added}
+    return [
+        OutboxRow(positions[event_id], topic, key, value, [(name, text.encode()) for name, text in headers.items()])
+        for event_id, topic, key, value, headers in rows
+        if event_id in positions
+    ]
 
 
 class OutboxRelay:
-    """Publishes the outbox to Kafka; run one per service instance, only one at a time does work."""
+    """Publishes the outbox to Kafka. Of a service's instances one leads and only it publishes, so order per
+    key holds: it holds a session advisory lock on a connection of its own for as long as it runs.
+
+    A commit of this instance hands the rows it added to the relay (`hand_over`), and the leader sends them
+    without selecting them again: one statement a round, which marks what the last round sent as published
+    and finds any older row another instance committed (it goes first). The leader reads the whole table
+    when it starts leading, after a failure, when `wake` says rows were committed without being handed
+    over, when another instance says it committed rows (NOTIFY), and when it has been idle `idle_wait`
+    seconds. An instance that does not lead tells the leader of its commits and tries to lead again every
+    `idle_wait` seconds.
+    """
 
     def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch_size: int = 500, idle_wait: float = 0.5) -> None:
         self.pool = pool
         self.bootstrap = bootstrap
         self.batch_size = batch_size
         self.idle_wait = idle_wait
+        self.leading = False
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
+        self._handed: list[OutboxRow] = []
+        self._sent: list[int] = []  # positions sent and acknowledged, marked published by the next round
+        self._look_in_table = True
+        self._try_to_lead = True
+        self._news = False  # committed rows the leader, in another instance, has not been told of
+
+    def hand_over(self, rows: Sequence[OutboxRow]) -> None:
+        """Rows a transaction of this instance added and committed, in commit order."""
+        if not rows:
+            return
+        self._handed.extend(rows)
+        if len(self._handed) > 10 * self.batch_size:  # not being published (no relay running): the table has them
+            self._handed.clear()
+            self._look_in_table = True
+        self._news = True
+        self._wake.set()
 
     def wake(self) -> None:
-        """Tell the relay there is something new, so it doesn't wait for its next poll."""
+        """Rows were committed without being handed over: look in the table."""
+        self._look_in_table = True
+        self._news = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -90,61 +146,142 @@ class OutboxRelay:
             self._producer = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until `stop` is set; transient failures back off and retry.
-
-        Woken by every commit of this instance; otherwise it looks every `idle_wait` seconds, for rows another
-        instance committed while this one held the relay lock."""
+        """Relay until `stop` is set; outages (database or broker) back off and retry."""
         failures = 0
         while not stop.is_set():
-            self._wake.clear()  # a commit from now on wakes the next round
             try:
-                published = await self.publish_pending()
-                failures = 0
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, Exception) as exc:
+                async with self.pool.acquire() as connection:
+                    try:
+                        await self._serve(connection, stop)
+                    finally:
+                        await self._step_down(connection)
+                return
+            except Exception as exc:
                 failures += 1
                 delay = min(0.2 * 2 ** min(failures, 5), 5.0)
                 log.warning("outbox relay failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            if published is None:  # another instance's relay is publishing: look again shortly
-                await asyncio.sleep(0.01)
-                continue
-            if published >= self.batch_size:
-                continue  # there may be more
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+
+    async def _serve(self, connection: Connection, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()  # what is handed over from now on wakes the next round
+            if not self.leading and self._try_to_lead:
+                self._try_to_lead = False
+                if await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                    self.leading = True
+                    self._look_in_table = True  # what was committed before, by any instance
+                    await connection.add_listener(_NEWS_CHANNEL, self._told_of_news)
+            if self.leading:
+                await self._publish_round(connection)
+                if self._handed or self._look_in_table:
+                    continue  # more to publish
+            elif self._news:
+                self._news = False
+                self._handed.clear()  # the leader finds them in the table
+                await connection.execute("SELECT pg_notify($1, '')", _NEWS_CHANNEL)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
             except TimeoutError:
-                pass
+                # Mark what was sent; rows no one told of, or a leader gone: look again.
+                self._look_in_table = True
+                self._try_to_lead = True
+
+    async def _publish_round(self, connection: Connection) -> None:
+        sent, self._sent = self._sent, []
+        if self._look_in_table:
+            self._look_in_table = False
+            rows = await self._unpublished(connection, marking=sent)
+            if len(rows) == self.batch_size:
+                self._look_in_table = True  # there may be more
+            selected = {row.position for row in rows}
+            self._handed = [row for row in self._handed if row.position not in selected]
+        elif self._handed:
+            handed, self._handed = self._handed[: self.batch_size], self._handed[self.batch_size :]
+            # Rows another instance committed before these and has not told of yet go first, in table order.
+            older = await self._unpublished(connection, marking=sent, before=handed)
+            rows = sorted(older + handed, key=lambda row: row.position) if older else handed
+        else:
+            self._sent = sent  # nothing new: marked by the next round, or the one after `idle_wait`
+            return
+        if rows:
+            await self.publish(connection, rows)
+            self._sent = [row.position for row in rows]
+
+    async def _unpublished(
+        self, connection: Connection, *, marking: list[int], before: list[OutboxRow] | None = None
+    ) -> list[OutboxRow]:
+        """Marks `marking` published and, in the same statement, reads unpublished rows in order (only those
+        older than `before` and not in it, when given)."""
+        excluded = marking + [row.position for row in before or ()]
+        rows = await connection.fetch(
+            "WITH marked AS (UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[]))"
+            " SELECT position, topic, message_key, value, headers FROM outbox"
+            " WHERE published_at IS NULL AND NOT position = ANY($2::bigint[])"
+            " AND ($3::bigint IS NULL OR position < $3) ORDER BY position LIMIT $4",
+            marking,
+            excluded,
+            max(row.position for row in before) if before else None,
+            self.batch_size,
+        )
+        return [
+            OutboxRow(
+                row["position"],
+                row["topic"],
+                row["message_key"],
+                row["value"],
+                [(name, value.encode()) for name, value in json.loads(row["headers"]).items()],
+            )
+            for row in rows
+        ]
+
+    async def publish(self, connection: Connection, rows: Sequence[OutboxRow]) -> None:
+        """Send `rows` in order, all in flight at once, and wait until Kafka has acknowledged every one."""
+        assert self._producer is not None, "start() the relay first"
+        sends = [
+            await self._producer.send(row.topic, value=row.value, key=row.key, headers=row.headers) for row in rows
+        ]
+        await asyncio.gather(*sends)
+
+    @staticmethod
+    async def _mark_published(connection: Connection, positions: list[int]) -> None:
+        await connection.execute("UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])", positions)
 
     async def publish_pending(self) -> int | None:
-        """Publish one batch of unpublished rows in order; how many were published, or None when another
-        relay holds the lock."""
-        assert self._producer is not None, "start() the relay first"
+        """Publish one batch of unpublished rows in order, as a relay that is not running (tools and tests); how
+        many were published, or None when another relay leads."""
         async with self.pool.acquire() as connection:
-            locked = await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK)
-            if not locked:
+            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
                 return None
             try:
-                rows = await connection.fetch(
-                    "SELECT position, topic, message_key, value, headers FROM outbox"
-                    " WHERE published_at IS NULL ORDER BY position LIMIT $1",
-                    self.batch_size,
-                )
-                if not rows:
-                    return 0
-                sends = []
-                for row in rows:
-                    headers = [(name, value.encode()) for name, value in json.loads(row["headers"]).items()]
-                    sends.append(
-                        await self._producer.send(
-                            row["topic"], value=row["value"], key=row["message_key"], headers=headers
-                        )
-                    )
-                await asyncio.gather(*sends)
-                await connection.execute(
-                    "UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])",
-                    [row["position"] for row in rows],
-                )
+                rows = await self._unpublished(connection, marking=[])
+                if rows:
+                    await self.publish(connection, rows)
+                    await self._mark_published(connection, [row.position for row in rows])
                 return len(rows)
             finally:
                 await connection.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+
+    def _told_of_news(self, *_: Any) -> None:
+        self._look_in_table = True
+        self._wake.set()
+
+    async def _step_down(self, connection: Connection) -> None:
+        """Give up leading before the connection goes back to the pool: a pooled connection must not keep the
+        lock. If it cannot be given up, the connection is closed, which gives it up too."""
+        self._handed.clear()
+        self._look_in_table = True
+        self._try_to_lead = True
+        sent, self._sent = self._sent, []
+        if not self.leading:
+            return
+        self.leading = False
+        try:
+            if sent:
+                await self._mark_published(connection, sent)  # else they are sent again, which the inbox drops
+            await connection.remove_listener(_NEWS_CHANNEL, self._told_of_news)
+            await asyncio.wait_for(connection.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK), timeout=5)
+        except Exception:
+            connection.terminate()

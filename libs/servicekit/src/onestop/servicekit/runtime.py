@@ -72,7 +72,7 @@ class Runtime:
             handlers,
             repositories,
             group=group,
-            on_commit=self.relay.wake,
+            on_commit=self.relay.hand_over,
             **options,
         )
         self.consumers.append(consumer)
@@ -80,13 +80,13 @@ class Runtime:
         return consumer
 
     def units(self, repositories: Callable[[Connection], R]) -> UnitsOfWork[R]:
-        """Units of work for API commands and clocks: their events reach the outbox, then the relay wakes."""
+        """Units of work for API commands and clocks: their events reach the outbox, then the relay."""
         return UnitsOfWork(
             self.pool,
             repositories,
             source=self.settings.source,
             namespace=self.settings.topic_namespace,
-            on_commit=self.relay.wake,
+            on_commit=self.relay.hand_over,
         )
 
     def run_in_background(self, name: str, work: Work) -> Supervised:

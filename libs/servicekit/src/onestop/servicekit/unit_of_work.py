@@ -3,11 +3,11 @@
 Whatever a handler or an API command changes is written through the unit's repositories in one
 PostgreSQL transaction, together with the outbox rows of the events it emits (and, for consumed events,
 their inbox rows). Only when that transaction commits do the after-commit callbacks run and the outbox
-relay wake. `InMemoryUnitOfWork` is the same contract without a database, for unit tests of handlers.
+relay get the rows. `InMemoryUnitOfWork` is the same contract without a database, for unit tests of handlers.
 """
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 import asyncpg
@@ -16,6 +16,7 @@ from onestop.contracts import EventEnvelope
 from onestop.contracts.events.base import Event
 from onestop.servicekit import outbox
 from onestop.servicekit.database import Connection
+from onestop.servicekit.outbox import OutboxRow
 from onestop.servicekit.telemetry import current_traceparent
 
 R = TypeVar("R")
@@ -91,7 +92,7 @@ class UnitsOfWork(Generic[R]):
         *,
         source: str,
         namespace: str,
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[Sequence[OutboxRow]], None] = lambda rows: None,
     ) -> None:
         self.pool = pool
         self.repositories = repositories
@@ -101,13 +102,14 @@ class UnitsOfWork(Generic[R]):
 
     @contextlib.asynccontextmanager
     async def begin(self, cause: EventEnvelope | None = None) -> AsyncIterator[PostgresUnitOfWork[R]]:
-        """A transaction whose emitted events reach the outbox in it; the relay wakes after commit."""
+        """A transaction whose emitted events reach the outbox in it; its rows go to the relay after commit."""
+        rows: list[OutboxRow] = []
         async with self.pool.acquire() as connection:
             async with connection.transaction():
                 unit = PostgresUnitOfWork(connection, self.repositories(connection), source=self.source, cause=cause)
                 yield unit
                 if unit.emitted:
-                    await outbox.append(connection, unit.emitted, self.namespace)
+                    rows = await outbox.append(connection, unit.emitted, self.namespace)
             unit.committed()
-            if unit.emitted:
-                self.on_commit()
+            if rows:
+                self.on_commit(rows)

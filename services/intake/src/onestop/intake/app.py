@@ -49,7 +49,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             max_wait=settings.intake_group_commit_max_wait_ms / 1000,
             max_batch=settings.intake_group_commit_max_contacts,
             publish_timeout=settings.intake_publish_timeout_seconds,
-            on_commit=runtime.relay.wake,
+            on_commit=runtime.relay.hand_over,
             max_in_flight=settings.intake_group_commit_batches_in_flight,
         )
         runtime.run_in_background("contact group commit", group_commit.run)

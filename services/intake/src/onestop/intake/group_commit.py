@@ -27,6 +27,7 @@ from onestop.intake.submissions import Submission, SubmissionQueue
 from onestop.servicekit import outbox
 from onestop.servicekit.database import Connection
 from onestop.servicekit.messaging import TRANSIENT_ERRORS
+from onestop.servicekit.outbox import OutboxRow
 from onestop.servicekit.personal_data import seal_envelope
 from onestop.servicekit.telemetry import events_published, span_context_of
 from onestop.servicekit.unit_of_work import PostgresUnitOfWork, UnitOfWork
@@ -66,7 +67,7 @@ class GroupCommit(Generic[R]):
         max_wait: float,
         max_batch: int,
         publish_timeout: float,
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[Sequence[OutboxRow]], None] = lambda rows: None,
         max_in_flight: int = 1,
     ) -> None:
         self.pool = pool
@@ -175,15 +176,14 @@ class GroupCommit(Generic[R]):
                     continue
                 prepared.append((submission, result, unit))
             emitted = [envelope for _, _, unit in prepared for envelope in unit.emitted]
-            if emitted:
-                await outbox.append(connection, emitted, self.namespace)
+            outbox_rows = await outbox.append(connection, emitted, self.namespace) if emitted else []
             envelopes = [envelope for _, result, _ in prepared for envelope in result.publish]
             if envelopes:
                 await self._publish(envelopes)
         for _, _, unit in prepared:
             unit.committed()
-        if emitted:
-            self.on_commit()
+        if outbox_rows:
+            self.on_commit(outbox_rows)
         return [(submission, result.answer) for submission, result, _ in prepared]
 
     async def _publish(self, envelopes: list[EventEnvelope]) -> None:
