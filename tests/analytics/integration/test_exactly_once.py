@@ -140,3 +140,12 @@ async def test_a_rebuild_swaps_in_the_same_facts_and_the_service_carries_on_from
         assert await resumed.events_handled() == handled + 1, "only the new contact was handled"
     contacts = (await fact_rows(settings, with_versions=False))["contacts"]
     assert len(contacts) == len(live_facts["contacts"]) + 1
+
+
+async def test_analytics_runs_without_a_keyring(analytics: RunningAnalytics) -> None:
+    """Figures never need anyone's details, so analytics holds no customer keys and does not follow their
+    topic (a follower in every service reads every new customer's key)."""
+    assert analytics.app.state.runtime.keyring is None
+    health = (await analytics.client.get("/health")).json()
+    assert health["status"] == "ok"
+    assert not [name for name in health["checks"] if "key" in name]

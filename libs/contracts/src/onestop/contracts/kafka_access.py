@@ -135,10 +135,7 @@ SERVICES: tuple[ServiceAccess, ...] = (
             topics.RECEPTION,
             topics.ROUTING,
             topics.TELEPHONY,
-            # Only because every service follows the key topic when a key-encryption key is set; analytics
-            # opens no personal data.
-            topics.CUSTOMER_KEYS,
-        ),
+        ),  # not the key topic: analytics opens no personal data and runs no keyring
         consumers=("analytics",),
     ),
 )

@@ -117,9 +117,14 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def service_runtime(settings: ServiceSettings, migrations: MigrationSource) -> AsyncIterator[Runtime]:
+async def service_runtime(
+    settings: ServiceSettings, migrations: MigrationSource, *, personal_data: bool = True
+) -> AsyncIterator[Runtime]:
+    """`personal_data=False` for a service that never seals or opens anyone's personal data: it runs no
+    keyring, so it does not follow the key topic."""
     use_credentials_of(settings.service_name)  # the broker's ACLs give each service only its own rights
-    async with personal_data_protection(settings) as keyring:
+    protection = personal_data_protection(settings) if personal_data else contextlib.nullcontext(None)
+    async with protection as keyring:
         pool = await open_service_database(
             settings.database_url, settings.database_name, [SERVICEKIT_MIGRATIONS, migrations]
         )
@@ -151,15 +156,17 @@ def service_app(
     title: str,
     description: str,
     routers: Iterable[APIRouter] = (),
+    personal_data: bool = True,
 ) -> FastAPI:
     """The one way to build a service: its FastAPI app, whose lifespan opens the runtime, lets `start`
-    register the service's consumers and clocks (and put its use cases on `app.state`), then runs them."""
+    register the service's consumers and clocks (and put its use cases on `app.state`), then runs them.
+    `personal_data=False` for a service that never seals or opens personal data (see `service_runtime`)."""
     process_auth_settings()  # every request needs them: a missing secret stops the service now, not then
     setup_telemetry(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, migrations) as runtime:
+        async with service_runtime(settings, migrations, personal_data=personal_data) as runtime:
             app.state.runtime = runtime
             await start(runtime, app)
             runtime.start()

@@ -37,6 +37,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         title="onestop analytics",
         description="NI14 and customer-service measures, derived from the log alone.",
         routers=[router],
+        personal_data=False,  # it publishes nothing of its own, and figures never need anyone's details
     )
 
     @app.get("/", include_in_schema=False)
