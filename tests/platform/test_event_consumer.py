@@ -8,7 +8,7 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -171,7 +171,7 @@ async def test_the_relay_is_handed_rows_only_by_a_batch_that_wrote_to_the_outbox
     """Most batches a consumer reads hold events it passes over, or handles without publishing anything:
     they must not cost the relay a round (or, passed over, the database a transaction)."""
     settings, pool, _consumer, _stop = service
-    handed: list[list[int]] = []
+    handed: list[list[UUID]] = []
 
     async def quietly(contact: ContactReceived, uow: PostgresUnitOfWork[Seen]) -> None:
         await uow.repos.add(contact)
@@ -183,7 +183,7 @@ async def test_the_relay_is_handed_rows_only_by_a_batch_that_wrote_to_the_outbox
             [contract_topics.CONTACTS],
             handlers,
             Seen,
-            on_commit=lambda rows: handed.append([row.position for row in rows]),
+            on_commit=lambda rows: handed.append([row.event_id for row in rows]),
         )
 
     envelopes = [EventEnvelope.wrap(a_contact(f"contact {n}"), source="/onestop/intake") for n in range(3)]
@@ -194,7 +194,7 @@ async def test_the_relay_is_handed_rows_only_by_a_batch_that_wrote_to_the_outbox
     await consumer({ContactReceived: quietly}).handle_batch(records[:1])  # handled, nothing published
     assert handed == [] and len(await descriptions(pool)) == 1
     await consumer({ContactReceived: on_contact}).handle_batch(records[1:])  # handled and published
-    assert handed == [list(await pool.fetchval("SELECT array_agg(position ORDER BY position) FROM outbox"))]
+    assert handed == [list(await pool.fetchval("SELECT array_agg(event_id ORDER BY position) FROM outbox"))]
     assert len(handed[0]) == 2
 
 

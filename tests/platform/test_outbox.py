@@ -1,6 +1,7 @@
 """The transactional outbox against the real database and broker."""
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -12,7 +13,7 @@ from onestop.contracts.events.cases import CaseChased
 from onestop.contracts.events.common import Channel
 from onestop.servicekit import outbox
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, apply_migrations, create_pool
-from onestop.servicekit.inbox import first_delivery
+from onestop.servicekit.inbox import begin_with_first_deliveries, first_delivery
 from onestop.servicekit.topics_admin import ensure_topics
 from tests.support import eventually, read_records
 
@@ -154,3 +155,50 @@ async def test_inbox_lets_an_event_take_effect_once(database_url: str) -> None:
             assert await first_delivery(connection, "notify", event_id) is True
     finally:
         await pool.close()
+
+
+async def test_a_batch_begins_with_its_inbox_rows_and_learns_which_events_are_new(database_url: str) -> None:
+    pool = await create_pool(database_url)
+    seen, new = uuid4(), uuid4()
+    try:
+        await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
+        async with pool.acquire() as connection:
+            assert await first_delivery(connection, "it's cases", seen) is True
+            fresh = await begin_with_first_deliveries(connection, "it's cases", [seen, new, new])
+            assert connection.is_in_transaction()
+            assert fresh == {new}
+            await connection.execute("ROLLBACK")
+            assert await begin_with_first_deliveries(connection, "it's cases", [new]) == {new}  # rolled back before
+            await connection.execute("COMMIT")
+            assert await first_delivery(connection, "it's cases", new) is False
+    finally:
+        await pool.close()
+
+
+async def test_the_outbox_rows_that_commit_a_batch_keep_every_byte(
+    database_url: str, kafka_bootstrap: str, namespace: str
+) -> None:
+    """Rows written into the statement's text (to travel with COMMIT) read back exactly, whatever they hold."""
+    await ensure_topics(kafka_bootstrap, namespace, [contract_topics.CASES])
+    pool = await create_pool(database_url)
+    chase = a_chase(uuid4())
+    awkward = chase.model_copy(update={"source": "/onestop/cases'); DROP TABLE outbox; -- \\ Caerdydd ŵ"})
+    relay = outbox.OutboxRelay(pool, kafka_bootstrap)
+    try:
+        await apply_migrations(pool, [SERVICEKIT_MIGRATIONS])
+        async with pool.acquire() as connection:
+            await connection.execute("BEGIN")
+            handed = await outbox.append_and_commit(connection, [awkward], namespace)
+            assert not connection.is_in_transaction()
+        [stored] = await pool.fetch("SELECT event_id, topic, message_key, value, headers FROM outbox")
+        assert [(row.event_id, row.topic, row.key, row.value) for row in handed] == [
+            (stored["event_id"], stored["topic"], stored["message_key"], stored["value"])
+        ]
+        assert json.loads(stored["headers"]) == handed[0].headers
+        await relay.start()
+        assert await relay.publish_pending() == 1
+    finally:
+        await relay.stop()
+        await pool.close()
+    [record] = await read_records(kafka_bootstrap, contract_topics.CASES.qualified(namespace), 1)
+    assert decode_record(record.value, record.headers).source == awkward.source

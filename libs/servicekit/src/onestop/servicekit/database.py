@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
+from uuid import UUID
 
 import asyncpg
 
@@ -82,6 +83,21 @@ async def _nothing_to_reset(connection: "asyncpg.Connection[Any]") -> None:
     """Our services leave no session state on a pooled connection (no SET, LISTEN or open cursor, and every
     session advisory lock is released where it is taken), so the round trip asyncpg's default reset query
     costs on every release buys nothing. An open transaction is still rolled back by the pool itself."""
+
+
+# Values written into the text of a statement, so that it can share a round trip with BEGIN or COMMIT (a
+# statement with parameters travels alone). Text and bytes are hex-encoded: nothing in them can end a
+# literal, whatever the server's string settings.
+def bytea_literal(value: bytes | None) -> str:
+    return "NULL" if value is None else f"decode('{value.hex()}', 'hex')"
+
+
+def text_literal(value: str) -> str:
+    return f"convert_from({bytea_literal(value.encode())}, 'UTF8')"
+
+
+def uuid_literal(value: UUID) -> str:
+    return f"'{UUID(str(value))}'::uuid"
 
 
 async def open_service_database(server_url: str, database: str, migrations: list["MigrationSource"]) -> asyncpg.Pool:

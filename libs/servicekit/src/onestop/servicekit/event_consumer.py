@@ -1,10 +1,10 @@
 """The consumer runtime every service shares: a batch of events at a time, in one unit of work.
 
 Each poll takes what the broker has for this consumer's partitions (up to `max_records`), decodes and
-opens it, and runs every event through its typed handler inside one PostgreSQL transaction: the inbox
-rows for the whole batch in one statement, the handlers' writes, the outbox rows of what they emit and
-of any dead letters, then one commit. The relay wakes and the offsets are committed only after that,
-so a crash anywhere redelivers the batch and the inbox drops what was already done.
+opens it, and runs every event through its typed handler inside one PostgreSQL transaction: BEGIN with
+the inbox rows for the whole batch in one round trip, the handlers' writes, then the outbox rows of what
+they emit with COMMIT in one more. The relay is handed those rows and the offsets are committed only
+after that, so a crash anywhere redelivers the batch and the inbox drops what was already done.
 
 No message blocks a partition. One that cannot be decoded or opened, or whose handler still fails after
 `max_attempts`, goes to the group's dead-letter topic (through the outbox, so exactly once) and the rest
@@ -13,12 +13,13 @@ Records of one partition are handled in offset order, so events of one key stay 
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -35,7 +36,7 @@ from onestop.contracts.events.base import Event
 from onestop.contracts.topics import Topic
 from onestop.servicekit import outbox
 from onestop.servicekit.database import Connection
-from onestop.servicekit.inbox import first_deliveries
+from onestop.servicekit.inbox import begin_with_first_deliveries, first_deliveries
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.log_reading import raise_if_not_fetching
 from onestop.servicekit.messaging import TRANSIENT_ERRORS, UnprocessableEvent
@@ -67,6 +68,16 @@ class _Delivery:
     @property
     def partition(self) -> TopicPartition:
         return TopicPartition(self.record.topic, self.record.partition)
+
+
+@dataclass
+class _Batch(Generic[R]):
+    """What handling a batch came to, before its transaction commits."""
+
+    outcomes: list[tuple[str, str]] = field(default_factory=list)
+    emitted: list[EventEnvelope] = field(default_factory=list)
+    outbox_rows: list[OutboxRow] = field(default_factory=list)
+    units: list[PostgresUnitOfWork[R]] = field(default_factory=list)
 
 
 class _RetryBatch(Exception):
@@ -244,48 +255,66 @@ class EventConsumer(Generic[R]):
         self, deliveries: list[_Delivery], careful: bool
     ) -> tuple[list[tuple[str, str]], list[OutboxRow]]:
         """Each delivery's (type, outcome), and the rows the batch added to the outbox."""
-        outcomes: list[tuple[str, str]] = []
-        outbox_rows: list[OutboxRow] = []
-        async with self.pool.acquire() as connection, connection.transaction():
-            to_handle = [d for d in deliveries if d.envelope is not None]
-            fresh = await first_deliveries(connection, self.name, [d.envelope.id for d in to_handle if d.envelope])
-            repos = self.repositories(connection)
-            emitted: list[EventEnvelope] = []
-            callbacks: list[PostgresUnitOfWork[R]] = []
-            for delivery in deliveries:
-                envelope = delivery.envelope
-                if envelope is None:
-                    if delivery.dead_letter_reason is not None:
-                        outbox_rows += await self._dead_letter(connection, delivery.record, delivery.dead_letter_reason)
-                        outcomes.append((_type_header(delivery.record), "dead_lettered"))
-                    continue
-                if envelope.id not in fresh:
-                    outcomes.append((envelope.type, "duplicate"))
-                    continue
-                fresh.discard(envelope.id)  # the same event twice in one batch has its effect once
-                unit = PostgresUnitOfWork(connection, repos, source=self.settings.source, cause=envelope)
-                reason = await self._run_handler(connection, unit, envelope, careful, repos)
-                if reason is None:
-                    emitted += unit.emitted
-                    callbacks.append(unit)
-                    outcomes.append((envelope.type, "handled"))
-                else:
-                    outbox_rows += await self._dead_letter(connection, delivery.record, reason)
-                    outcomes.append((envelope.type, "dead_lettered"))
-            if self.before_commit is not None and not careful:
+        event_ids = [d.envelope.id for d in deliveries if d.envelope is not None]
+        namespace = self.settings.topic_namespace
+        async with self.pool.acquire() as connection:
+            if careful:  # a savepoint per event: the transaction is asyncpg's own
+                async with connection.transaction():
+                    fresh = await first_deliveries(connection, self.name, event_ids)
+                    batch = await self._handle_on(connection, deliveries, fresh, careful)
+                    batch.outbox_rows += await outbox.append(connection, batch.emitted, namespace)
+            else:
+                # BEGIN travels with the batch's inbox rows and COMMIT with its outbox rows: the round trips
+                # a batch cannot do without are the handlers' own.
+                fresh = await begin_with_first_deliveries(connection, self.name, event_ids)
                 try:
-                    await self.before_commit(repos)  # e.g. write what the handlers buffered, one statement per kind
-                except TRANSIENT_ERRORS:
+                    batch = await self._handle_on(connection, deliveries, fresh, careful)
+                    batch.outbox_rows += await outbox.append_and_commit(connection, batch.emitted, namespace)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # a broken connection is closed by the pool instead
+                        await connection.execute("ROLLBACK")
                     raise
-                except Exception as exc:
-                    # A row the database refuses (one event's data): find which event, one by one.
-                    log.info("%s: writing the batch failed (%s); handling it one by one", self.group_id, exc)
-                    raise _RetryBatch from exc
-            if emitted:
-                outbox_rows += await outbox.append(connection, emitted, self.settings.topic_namespace)
-        for unit in callbacks:
+        for unit in batch.units:
             unit.committed()
-        return outcomes, outbox_rows
+        return batch.outcomes, batch.outbox_rows
+
+    async def _handle_on(
+        self, connection: Connection, deliveries: list[_Delivery], fresh: set[uuid.UUID], careful: bool
+    ) -> "_Batch[R]":
+        batch: _Batch[R] = _Batch()
+        repos = self.repositories(connection)
+        for delivery in deliveries:
+            envelope = delivery.envelope
+            if envelope is None:
+                if delivery.dead_letter_reason is not None:
+                    batch.outbox_rows += await self._dead_letter(
+                        connection, delivery.record, delivery.dead_letter_reason
+                    )
+                    batch.outcomes.append((_type_header(delivery.record), "dead_lettered"))
+                continue
+            if envelope.id not in fresh:
+                batch.outcomes.append((envelope.type, "duplicate"))
+                continue
+            fresh.discard(envelope.id)  # the same event twice in one batch has its effect once
+            unit = PostgresUnitOfWork(connection, repos, source=self.settings.source, cause=envelope)
+            reason = await self._run_handler(connection, unit, envelope, careful, repos)
+            if reason is None:
+                batch.emitted += unit.emitted
+                batch.units.append(unit)
+                batch.outcomes.append((envelope.type, "handled"))
+            else:
+                batch.outbox_rows += await self._dead_letter(connection, delivery.record, reason)
+                batch.outcomes.append((envelope.type, "dead_lettered"))
+        if self.before_commit is not None and not careful:
+            try:
+                await self.before_commit(repos)  # e.g. write what the handlers buffered, one statement per kind
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:
+                # A row the database refuses (one event's data): find which event, one by one.
+                log.info("%s: writing the batch failed (%s); handling it one by one", self.group_id, exc)
+                raise _RetryBatch from exc
+        return batch
 
     async def _run_handler(
         self, connection: Connection, unit: PostgresUnitOfWork[R], envelope: EventEnvelope, careful: bool, repos: R

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from uuid import UUID
 
-from onestop.servicekit.database import Connection
+from onestop.servicekit.database import Connection, text_literal, uuid_literal
 
 
 async def first_delivery(connection: Connection, consumer: str, event_id: UUID) -> bool:
@@ -27,5 +27,29 @@ async def first_deliveries(connection: Connection, consumer: str, event_ids: Seq
         " ON CONFLICT DO NOTHING RETURNING event_id",
         consumer,
         list(event_ids),
+    )
+    return {row["event_id"] for row in rows}
+
+
+async def begin_with_first_deliveries(connection: Connection, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+    """Begin a transaction and record a batch in it, in one round trip (the statement goes as text); returns
+    the ids `consumer` had not handled before. The caller commits or rolls back."""
+    if not event_ids:
+        await connection.execute("BEGIN")
+        return set()
+    name = text_literal(consumer)
+    values = ", ".join(f"({name}, {uuid_literal(event_id)})" for event_id in event_ids)
+    status = await connection.execute(
+        f"BEGIN; INSERT INTO inbox (consumer, event_id) VALUES {values} ON CONFLICT DO NOTHING"
+    )
+    ids = set(event_ids)
+    if int(status.rsplit(" ", 1)[1]) == len(ids):
+        return ids  # the usual case: every one is new
+    # Some were handled before: those this transaction inserted are the new ones.
+    rows = await connection.fetch(
+        "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
+        " AND xmin = pg_current_xact_id()::xid",
+        consumer,
+        list(ids),
     )
     return {row["event_id"] for row in rows}

@@ -18,7 +18,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from onestop.contracts import EventEnvelope, encode_envelope
-from onestop.servicekit.database import Connection
+from onestop.servicekit.database import Connection, bytea_literal, text_literal, uuid_literal
 from onestop.servicekit.kafka_security import kafka_options
 from onestop.servicekit.personal_data import seal_envelope
 from onestop.servicekit.telemetry import current_traceparent
@@ -33,16 +33,54 @@ _NEWS_CHANNEL = "onestop_outbox"  # an instance that does not lead tells the lea
 class OutboxRow:
     """A row of the outbox as the relay sends it."""
 
-    position: int
+    event_id: UUID
     topic: str
     key: bytes | None
     value: bytes
-    headers: list[tuple[str, bytes]]
+    headers: dict[str, str]
+
+    @property
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(name, value.encode()) for name, value in self.headers.items()]
 
 
 async def append(connection: Connection, envelopes: Iterable[EventEnvelope], namespace: str = "") -> list[OutboxRow]:
     """Queue events for publishing; call inside the transaction that records their effect. Returns the rows
     added (an event already queued is not queued again), to hand to the relay once the transaction commits."""
+    return await _insert(connection, await _rows_of(envelopes, namespace))
+
+
+async def append_and_commit(
+    connection: Connection, envelopes: Iterable[EventEnvelope], namespace: str = ""
+) -> list[OutboxRow]:
+    """Queue events and commit the transaction the caller began, in one round trip to the database: the
+    statement goes as text, each value hex-encoded. Returns the rows to hand to the relay. An event already
+    queued (which a batch the inbox found new does not emit) would be published again, and dropped by its
+    consumers' inboxes."""
+    rows = await _rows_of(envelopes, namespace)
+    if not rows:
+        await connection.execute("COMMIT")
+        return []
+    values = ", ".join(
+        f"({uuid_literal(row.event_id)}, {text_literal(row.topic)}, {bytea_literal(row.key)},"
+        f" {bytea_literal(row.value)}, {text_literal(json.dumps(row.headers))}::jsonb)"
+        for row in rows
+    )
+    await connection.execute(
+        f"INSERT INTO outbox (event_id, topic, message_key, value, headers) VALUES {values}"
+        " ON CONFLICT (event_id) DO NOTHING; COMMIT"
+    )
+    return rows
+
+
+async def append_record(
+    connection: Connection, event_id: UUID, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+) -> list[OutboxRow]:
+    """Queue a record that is not an event of ours (a dead letter keeps the original bytes)."""
+    return await _insert(connection, [OutboxRow(event_id, topic, key, value, headers)])
+
+
+async def _rows_of(envelopes: Iterable[EventEnvelope], namespace: str) -> list[OutboxRow]:
     rows = []
     traceparent = current_traceparent()
     for envelope in envelopes:
@@ -51,39 +89,28 @@ async def append(connection: Connection, envelopes: Iterable[EventEnvelope], nam
         envelope = await seal_envelope(envelope)
         record = encode_envelope(envelope)
         rows.append(
-            (envelope.id, envelope.data.topic.qualified(namespace), record.key, record.value, record.headers_dict())
+            OutboxRow(
+                envelope.id, envelope.data.topic.qualified(namespace), record.key, record.value, record.headers_dict()
+            )
         )
-    return await _insert(connection, rows)
+    return rows
 
 
-async def append_record(
-    connection: Connection, event_id: UUID, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
-) -> list[OutboxRow]:
-    """Queue a record that is not an event of ours (a dead letter keeps the original bytes)."""
-    return await _insert(connection, [(event_id, topic, key, value, headers)])
-
-
-async def _insert(
-    connection: Connection, rows: Sequence[tuple[UUID, str, bytes | None, bytes, dict[str, str]]]
-) -> list[OutboxRow]:
+async def _insert(connection: Connection, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
     if not rows:
         return []
     added = await connection.fetch(
         "INSERT INTO outbox (event_id, topic, message_key, value, headers)"
         " SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[])"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id, position",
-        [row[0] for row in rows],
-        [row[1] for row in rows],
-        [row[2] for row in rows],
-        [row[3] for row in rows],
-        [json.dumps(row[4]) for row in rows],
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        [row.event_id for row in rows],
+        [row.topic for row in rows],
+        [row.key for row in rows],
+        [row.value for row in rows],
+        [json.dumps(row.headers) for row in rows],
     )
-    positions = {row["event_id"]: row["position"] for row in added}
-    return [
-        OutboxRow(positions[event_id], topic, key, value, [(name, text.encode()) for name, text in headers.items()])
-        for event_id, topic, key, value, headers in rows
-        if event_id in positions
-    ]
+    inserted = {row["event_id"] for row in added}
+    return [row for row in rows if row.event_id in inserted]
 
 
 class OutboxRelay:
@@ -108,7 +135,7 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
         self._handed: list[OutboxRow] = []
-        self._sent: list[int] = []  # positions sent and acknowledged, marked published by the next round
+        self._sent: list[UUID] = []  # sent and acknowledged, marked published by the next round
         self._look_in_table = True
         self._try_to_lead = True
         self._news = False  # committed rows the leader, in another instance, has not been told of
@@ -196,44 +223,40 @@ class OutboxRelay:
             rows = await self._unpublished(connection, marking=sent)
             if len(rows) == self.batch_size:
                 self._look_in_table = True  # there may be more
-            selected = {row.position for row in rows}
-            self._handed = [row for row in self._handed if row.position not in selected]
+            selected = {row.event_id for row in rows}
+            self._handed = [row for row in self._handed if row.event_id not in selected]
         elif self._handed:
             handed, self._handed = self._handed[: self.batch_size], self._handed[self.batch_size :]
-            # Rows another instance committed before these and has not told of yet go first, in table order.
+            # Rows another instance committed before these and has not told of yet go first.
             older = await self._unpublished(connection, marking=sent, before=handed)
-            rows = sorted(older + handed, key=lambda row: row.position) if older else handed
+            rows = older + handed
         else:
             self._sent = sent  # nothing new: marked by the next round, or the one after `idle_wait`
             return
         if rows:
             await self.publish(connection, rows)
-            self._sent = [row.position for row in rows]
+            self._sent = [row.event_id for row in rows]
 
     async def _unpublished(
-        self, connection: Connection, *, marking: list[int], before: list[OutboxRow] | None = None
+        self, connection: Connection, *, marking: list[UUID], before: list[OutboxRow] | None = None
     ) -> list[OutboxRow]:
-        """Marks `marking` published and, in the same statement, reads unpublished rows in order (only those
-        older than `before` and not in it, when given)."""
-        excluded = marking + [row.position for row in before or ()]
+        """Marks `marking` published and, in the same statement, reads unpublished rows in order (when `before`
+        is given, only those queued before the last of it, and not in it)."""
+        excluded = marking + [row.event_id for row in before or ()]
         rows = await connection.fetch(
-            "WITH marked AS (UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[]))"
-            " SELECT position, topic, message_key, value, headers FROM outbox"
-            " WHERE published_at IS NULL AND NOT position = ANY($2::bigint[])"
-            " AND ($3::bigint IS NULL OR position < $3) ORDER BY position LIMIT $4",
+            "WITH marked AS (UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[]))"
+            " SELECT event_id, topic, message_key, value, headers FROM outbox"
+            " WHERE published_at IS NULL AND NOT event_id = ANY($2::uuid[])"
+            " AND (NOT $3 OR position < (SELECT max(position) FROM outbox WHERE event_id = ANY($4::uuid[])))"
+            " ORDER BY position LIMIT $5",
             marking,
             excluded,
-            max(row.position for row in before) if before else None,
+            before is not None,
+            [row.event_id for row in before or ()],
             self.batch_size,
         )
         return [
-            OutboxRow(
-                row["position"],
-                row["topic"],
-                row["message_key"],
-                row["value"],
-                [(name, value.encode()) for name, value in json.loads(row["headers"]).items()],
-            )
+            OutboxRow(row["event_id"], row["topic"], row["message_key"], row["value"], json.loads(row["headers"]))
             for row in rows
         ]
 
@@ -241,13 +264,14 @@ class OutboxRelay:
         """Send `rows` in order, all in flight at once, and wait until Kafka has acknowledged every one."""
         assert self._producer is not None, "start() the relay first"
         sends = [
-            await self._producer.send(row.topic, value=row.value, key=row.key, headers=row.headers) for row in rows
+            await self._producer.send(row.topic, value=row.value, key=row.key, headers=row.kafka_headers)
+            for row in rows
         ]
         await asyncio.gather(*sends)
 
     @staticmethod
-    async def _mark_published(connection: Connection, positions: list[int]) -> None:
-        await connection.execute("UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])", positions)
+    async def _mark_published(connection: Connection, event_ids: list[UUID]) -> None:
+        await connection.execute("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])", event_ids)
 
     async def publish_pending(self) -> int | None:
         """Publish one batch of unpublished rows in order, as a relay that is not running (tools and tests); how
@@ -259,7 +283,7 @@ class OutboxRelay:
                 rows = await self._unpublished(connection, marking=[])
                 if rows:
                     await self.publish(connection, rows)
-                    await self._mark_published(connection, [row.position for row in rows])
+                    await self._mark_published(connection, [row.event_id for row in rows])
                 return len(rows)
             finally:
                 await connection.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
