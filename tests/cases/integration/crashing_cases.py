@@ -6,13 +6,12 @@ import os
 from collections.abc import Sequence
 
 from onestop.cases.__main__ import main
-from onestop.servicekit.database import Connection
 from onestop.servicekit.outbox import OutboxRelay, OutboxRow
 
 CRASHED = 75
 
 
-async def _die_before_publishing(relay: OutboxRelay, connection: Connection, rows: Sequence[OutboxRow]) -> None:
+async def _die_before_publishing(relay: OutboxRelay, rows: Sequence[OutboxRow]) -> None:
     os._exit(CRASHED)
 
 

@@ -234,7 +234,7 @@ class OutboxRelay:
             self._sent = sent  # nothing new: marked by the next round, or the one after `idle_wait`
             return
         if rows:
-            await self.publish(connection, rows)
+            await self.publish(rows)
             self._sent = [row.event_id for row in rows]
 
     async def _unpublished(
@@ -260,7 +260,7 @@ class OutboxRelay:
             for row in rows
         ]
 
-    async def publish(self, connection: Connection, rows: Sequence[OutboxRow]) -> None:
+    async def publish(self, rows: Sequence[OutboxRow]) -> None:
         """Send `rows` in order, all in flight at once, and wait until Kafka has acknowledged every one."""
         assert self._producer is not None, "start() the relay first"
         sends = [
@@ -282,7 +282,7 @@ class OutboxRelay:
             try:
                 rows = await self._unpublished(connection, marking=[])
                 if rows:
-                    await self.publish(connection, rows)
+                    await self.publish(rows)
                     await self._mark_published(connection, [row.event_id for row in rows])
                 return len(rows)
             finally:
@@ -295,7 +295,8 @@ class OutboxRelay:
     async def _step_down(self, connection: Connection) -> None:
         """Give up leading before the connection goes back to the pool: a pooled connection must not keep the
         lock. If it cannot be given up, the connection is closed, which gives it up too."""
-        self._handed.clear()
+        self._handed.clear()  # committed: whoever leads next finds them in the table
+        self._news = False
         self._look_in_table = True
         self._try_to_lead = True
         sent, self._sent = self._sent, []
