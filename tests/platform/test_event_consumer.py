@@ -4,6 +4,7 @@ events after it are handled."""
 
 import asyncio
 import base64
+import functools
 import json
 import os
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 
 from onestop.contracts import EventEnvelope, encode_envelope
 from onestop.contracts import topics as contract_topics
@@ -163,6 +165,38 @@ async def test_a_redelivered_batch_has_its_effect_once(service: Any, kafka_boots
     await consumer.handle_batch(records)  # as after a crash before the offsets were committed
     assert len(await descriptions(pool)) == 20
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 20
+
+
+async def committed_offsets(bootstrap: str, group: str) -> int:
+    """The sum of the group's committed offsets over every partition (0 before its first commit)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return sum(meta.offset for meta in (await admin.list_consumer_group_offsets(group)).values())
+    finally:
+        await admin.close()
+
+
+async def test_offsets_are_committed_at_most_once_an_interval_and_when_the_consumer_stops(
+    service: Any, kafka_bootstrap: str, namespace: str
+) -> None:
+    _settings, pool, consumer, stop = service
+    consumer.commit_interval = 3600  # no commit falls due while the test runs
+    contacts = [EventEnvelope.wrap(a_contact(f"contact {n:02}"), source="/onestop/intake") for n in range(5)]
+
+    async def seen(count: int) -> bool:
+        return len(await descriptions(pool)) == count
+
+    runner = asyncio.create_task(consumer.run(stop))
+    try:
+        for n, contact in enumerate(contacts, start=1):  # one at a time: a batch each
+            await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), as_record(contact))
+            await eventually(functools.partial(seen, n), within=30)
+        assert await committed_offsets(kafka_bootstrap, consumer.group_id) == 0
+    finally:
+        stop.set()
+        await runner
+    assert await committed_offsets(kafka_bootstrap, consumer.group_id) == 5  # committed on the way out
 
 
 async def test_the_relay_is_handed_rows_only_by_a_batch_that_wrote_to_the_outbox(

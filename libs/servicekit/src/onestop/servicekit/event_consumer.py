@@ -6,6 +6,11 @@ the inbox rows for the whole batch in one round trip, the handlers' writes, then
 they emit with COMMIT in one more. The relay is handed those rows and the offsets are committed only
 after that, so a crash anywhere redelivers the batch and the inbox drops what was already done.
 
+Offsets are committed at most once every `commit_interval` seconds (and when partitions are taken away or
+the consumer stops), not after every batch: the inbox already makes a redelivery harmless, and at low rates
+a batch is an event or two, so a commit per batch was a request to the broker's group coordinator (and a
+write to its offsets log) for nearly every event.
+
 No message blocks a partition. One that cannot be decoded or opened, or whose handler still fails after
 `max_attempts`, goes to the group's dead-letter topic (through the outbox, so exactly once) and the rest
 of the batch carries on. Only outages (database or broker unreachable) are retried without limit.
@@ -111,6 +116,7 @@ class EventConsumer(Generic[R]):
         max_records: int = 500,
         max_attempts: int = 3,
         poll_timeout_ms: int = 100,
+        commit_interval: float = 1.0,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -130,7 +136,9 @@ class EventConsumer(Generic[R]):
         self.max_records = max_records
         self.max_attempts = max_attempts
         self.poll_timeout_ms = poll_timeout_ms
+        self.commit_interval = commit_interval
         self.batches_handled = 0
+        self._handled_to: dict[TopicPartition, int] = {}  # the positions handled, not yet committed
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set. Raises only on a fault of the runtime itself (its supervisor
@@ -145,30 +153,46 @@ class EventConsumer(Generic[R]):
             max_poll_records=self.max_records,
             **kafka_options(),
         )
-        consumer.subscribe(self.topic_names, listener=_LogAssignments(self.group_id))
+        consumer.subscribe(self.topic_names, listener=_CommitOnRevoke(self, consumer))
+        self._handled_to = {}
         await consumer.start()
+        last_commit = time.monotonic()
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
                 records = [record for partition_records in batches.values() for record in partition_records]
-                if not records:
+                if records:
+                    if not await self._handle_until_done(records, stop):
+                        return  # stopping during an outage: the batch is redelivered to whoever comes next
+                    await self._note_handled(consumer, batches)
+                else:
                     raise_if_not_fetching(consumer)
-                    continue
-                handled = await self._handle_until_done(records, stop)
-                if not handled:
-                    return  # stopping during an outage: the batch is redelivered to whoever comes next
-                await self._commit_offsets(consumer, batches)
+                if time.monotonic() - last_commit >= self.commit_interval:
+                    await self._commit_offsets(consumer)
+                    last_commit = time.monotonic()
         finally:
+            with contextlib.suppress(Exception):  # stopping: what is not committed is redelivered, then dropped
+                await self._commit_offsets(consumer)
             await consumer.stop()
 
-    async def _commit_offsets(self, consumer: AIOKafkaConsumer, batches: Mapping[Any, list[Any]]) -> None:
+    async def _note_handled(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Any]) -> None:
+        # The position, not the last offset + 1: past a transaction's commit marker, so lag can reach zero.
+        # A partition a rebalance took away while the batch was handled is its new owner's to commit.
+        for partition in batches.keys() & consumer.assignment():
+            with contextlib.suppress(IllegalStateError):
+                self._handled_to[partition] = await consumer.position(partition)
+
+    async def _commit_offsets(self, consumer: AIOKafkaConsumer, only: Iterable[TopicPartition] | None = None) -> None:
+        """Commit the positions handled so far (of the partitions `only`, when given)."""
+        partitions = set(self._handled_to) if only is None else set(only) & set(self._handled_to)
+        offsets = {partition: self._handled_to.pop(partition) for partition in partitions}
+        if not offsets:
+            return
         try:
-            # The position, not the last offset + 1: past a transaction's commit marker, so lag can reach zero.
-            offsets = {partition: await consumer.position(partition) for partition, records in batches.items()}
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             # A rebalance took the partitions away; their new owner redelivers and the inbox drops repeats.
-            log.warning("offsets of %s not committed (%s); the batch will be redelivered", self.group_id, exc)
+            log.warning("offsets of %s not committed (%s); those events will be redelivered", self.group_id, exc)
 
     async def _handle_until_done(self, records: list[Any], stop: asyncio.Event) -> bool:
         failures = 0
@@ -364,17 +388,19 @@ class EventConsumer(Generic[R]):
         )
 
 
-class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Says which partitions this instance holds after each rebalance (operators and the benchmark read it)."""
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits what was handled of partitions about to be taken away, so their next owner starts after it, and
+    says which partitions this instance holds after each rebalance (operators and the benchmark read it)."""
 
-    def __init__(self, group_id: str) -> None:
-        self.group_id = group_id
+    def __init__(self, owner: "EventConsumer[Any]", consumer: AIOKafkaConsumer) -> None:
+        self.owner, self.consumer = owner, consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
+        await self.owner._commit_offsets(self.consumer, only=revoked)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        log.info("partitions | %s | assigned to partitions %s", self.group_id, sorted(assigned))
+        self.owner._handled_to.clear()  # positions of partitions held before the rebalance are not ours to commit
+        log.info("partitions | %s | assigned to partitions %s", self.owner.group_id, sorted(assigned))
 
 
 def dead_letter_headers(record: Any, group_id: str, reason: str) -> dict[str, str]:
