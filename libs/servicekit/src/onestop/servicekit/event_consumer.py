@@ -60,6 +60,7 @@ Handler = Callable[[Any, UnitOfWork[R]], Awaitable[None]]
 
 # Read only what producers committed: intake's transactional contacts that were aborted never appear.
 ISOLATION_LEVEL = "read_committed"
+GATHER_BYTES = 1024 * 1024  # with `gather_ms`: what answers a fetch before its time is up
 
 
 @dataclass
@@ -98,6 +99,10 @@ class EventConsumer(Generic[R]):
     buffer a batch's rows and write them together (on the careful pass, after each event, so a write that
     fails is dead-lettered with its event). `open_personal_data=False` for a consumer that never reads it;
     `trace_events=False` for a replay, which is part of no journey and must not add spans to old traces.
+
+    `gather_ms` lets the broker hold each fetch that long (or until it has a megabyte) to gather a batch, for
+    a consumer whose readers can be that far behind: each fetch the broker answers wakes this process and
+    the broker, and a consumer that is answered at once is woken by nearly every event it reads.
     """
 
     def __init__(
@@ -117,6 +122,7 @@ class EventConsumer(Generic[R]):
         max_attempts: int = 3,
         poll_timeout_ms: int = 100,
         commit_interval: float = 1.0,
+        gather_ms: int | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -137,6 +143,7 @@ class EventConsumer(Generic[R]):
         self.max_attempts = max_attempts
         self.poll_timeout_ms = poll_timeout_ms
         self.commit_interval = commit_interval
+        self.gather_ms = gather_ms
         self.batches_handled = 0
         self._handled_to: dict[TopicPartition, int] = {}  # the positions handled, not yet committed
 
@@ -151,6 +158,7 @@ class EventConsumer(Generic[R]):
             auto_offset_reset="earliest",
             isolation_level=ISOLATION_LEVEL,
             max_poll_records=self.max_records,
+            **self._fetch_options(),
             **kafka_options(),
         )
         consumer.subscribe(self.topic_names, listener=_CommitOnRevoke(self, consumer))
@@ -174,6 +182,11 @@ class EventConsumer(Generic[R]):
             with contextlib.suppress(Exception):  # stopping: what is not committed is redelivered, then dropped
                 await self._commit_offsets(consumer)
             await consumer.stop()
+
+    def _fetch_options(self) -> dict[str, int]:
+        if self.gather_ms is None:
+            return {}  # answered as soon as there is anything (the broker holds an empty fetch up to 500 ms)
+        return {"fetch_min_bytes": GATHER_BYTES, "fetch_max_wait_ms": self.gather_ms}
 
     async def _note_handled(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Any]) -> None:
         # The position, not the last offset + 1: past a transaction's commit marker, so lag can reach zero.

@@ -27,6 +27,8 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
             before_commit=write_buffered_facts,
             open_personal_data=False,  # figures never need anyone's name or address
             max_records=settings.analytics_batch_size,
+            # The figures may be a second behind: woken once a second, not by every event of every topic.
+            gather_ms=settings.analytics_gather_ms,
         )
         app.state.pool, app.state.settings = runtime.pool, settings
 

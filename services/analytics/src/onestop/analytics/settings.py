@@ -29,6 +29,8 @@ class AnalyticsSettings(ServiceSettings):
     analytics_http_host: str = "127.0.0.1"
     analytics_http_port: int = 8005
     analytics_batch_size: int = Field(default=1000, ge=1)
+    # How long the broker may hold a fetch to gather events: how far behind the log the figures may be.
+    analytics_gather_ms: int = Field(default=1000, ge=0, le=30_000)
     analytics_targets: Targets = Targets()
     # The council's clock: months and days are counted in it, not in UTC (a web form sent at 00:30 BST on
     # 1 August belongs to August). An IANA zone name.
