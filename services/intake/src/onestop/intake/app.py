@@ -29,7 +29,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
     async def start(runtime: Runtime, app: FastAPI) -> None:
-        runtime.consume([topics.CASES, topics.CUSTOMERS], HANDLERS, IntakeRepositories)
+        runtime.consume(
+            [topics.CASES, topics.CUSTOMERS], HANDLERS, IntakeRepositories, gather_ms=settings.intake_progress_gather_ms
+        )
         kafka = AlternatingTransactions(
             settings.kafka_bootstrap_servers,
             # Unique per process: two instances must never fence each other.

@@ -23,6 +23,9 @@ class IntakeSettings(ServiceSettings):
     intake_group_commit_max_contacts: int = Field(default=200, gt=0)
     # Batches committing at once, each with a transactional producer of its own (a batch mostly waits on Kafka).
     intake_group_commit_batches_in_flight: int = Field(default=2, ge=1, le=8)
+    # How long the broker may hold a fetch of case progress to gather events: how far behind the log what
+    # Open311 clients read of their requests may be (intake is otherwise woken by nearly every case event).
+    intake_progress_gather_ms: int = Field(default=500, ge=0, le=30_000)
     intake_max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     # An upload that no contact names within this many hours is dropped: it belongs to no one.
     intake_unclaimed_upload_hours: float = Field(default=24.0, gt=0)
