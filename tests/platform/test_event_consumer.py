@@ -199,6 +199,28 @@ async def test_offsets_are_committed_at_most_once_an_interval_and_when_the_consu
     assert await committed_offsets(kafka_bootstrap, consumer.group_id) == 5  # committed on the way out
 
 
+async def test_a_consumer_that_gathers_is_answered_with_the_events_of_its_window_together(
+    service: Any, kafka_bootstrap: str, namespace: str
+) -> None:
+    _settings, pool, consumer, stop = service
+    consumer.gather_ms = 5000  # the window is far longer than sending the events takes
+    runner = asyncio.create_task(consumer.run(stop))
+    try:
+        for n in range(5):  # one at a time, each acknowledged before the next: without a window, a batch each
+            envelope = EventEnvelope.wrap(a_contact(f"contact {n:02}"), source="/onestop/intake")
+            await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), as_record(envelope))
+
+        async def seen_all() -> bool:
+            return len(await descriptions(pool)) == 5
+
+        await eventually(seen_all, within=30)
+    finally:
+        stop.set()
+        await runner
+    # One batch, or two when a window happened to end while the events were being sent.
+    assert consumer.batches_handled <= 2
+
+
 async def test_the_relay_is_handed_rows_only_by_a_batch_that_wrote_to_the_outbox(
     service: Any, kafka_bootstrap: str, namespace: str
 ) -> None:

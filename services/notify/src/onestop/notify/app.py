@@ -48,7 +48,12 @@ def create_app(
         addressing = Addressing(notify_settings, catalogue, clock)
         surveys = Surveys(notify_settings, catalogue, addressing, clock)
         handlers = NotifyHandlers(notify_settings, addressing, surveys, clock)
-        runtime.consume([topics.CASES, topics.CONTACTS, topics.CUSTOMERS], handlers.by_event_type(), NotifyRepositories)
+        runtime.consume(
+            [topics.CASES, topics.CONTACTS, topics.CUSTOMERS],
+            handlers.by_event_type(),
+            NotifyRepositories,
+            gather_ms=notify_settings.notify_gather_ms,
+        )
         templates = Templates()
         sender = Sender(units, notify_settings, templates, channels_for(notify_settings), addressing, clock)
         follow_ups = FollowUpClock(units, surveys)

@@ -27,6 +27,9 @@ class NotifySettings(ServiceSettings):
     notify_staff_email_domain: str = "council.example"
     # Notifications raised for one contact within this many seconds go out as one acknowledgement.
     notify_acknowledgement_grouping_seconds: float = Field(default=3.0, ge=0)
+    # How long the broker may hold a fetch to gather events, so that a contact and the case it raises mostly
+    # arrive together: one wake and one transaction for both, not one for each event of three topics.
+    notify_gather_ms: int = Field(default=250, ge=0, le=30_000)
     # Share of closed cases asked for feedback, per service area ("*" for the rest).
     notify_feedback_sample_rates: dict[str, float] = Field(default_factory=lambda: {"*": 0.2})
     notify_repair_follow_up_days: int = Field(default=42, ge=1)
