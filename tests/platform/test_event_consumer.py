@@ -199,6 +199,33 @@ async def test_offsets_are_committed_at_most_once_an_interval_and_when_the_consu
     assert await committed_offsets(kafka_bootstrap, consumer.group_id) == 5  # committed on the way out
 
 
+async def test_a_consumer_commits_what_it_handled_of_partitions_a_rebalance_takes_away(
+    service: Any, kafka_bootstrap: str, namespace: str
+) -> None:
+    settings, pool, first, stop = service
+    first.commit_interval = 3600  # only the rebalance can make it commit while it runs
+    contacts = [EventEnvelope.wrap(a_contact(f"contact {n:02}"), source="/onestop/intake") for n in range(3)]
+    await send(kafka_bootstrap, contract_topics.CONTACTS.qualified(namespace), *map(as_record, contacts))
+
+    async def committed_all() -> bool:
+        return await committed_offsets(kafka_bootstrap, first.group_id) == 3
+
+    async def seen_all() -> bool:
+        return len(await descriptions(pool)) == 3
+
+    # A second instance of the same group joins: the first gives up its partitions, and commits them first.
+    second = EventConsumer(pool, settings, [contract_topics.CONTACTS], {ContactReceived: on_contact}, Seen)
+    running = [asyncio.create_task(first.run(stop))]
+    try:
+        await eventually(seen_all, within=30)
+        assert await committed_offsets(kafka_bootstrap, first.group_id) == 0
+        running.append(asyncio.create_task(second.run(stop)))
+        await eventually(committed_all, within=60)
+    finally:
+        stop.set()
+        await asyncio.gather(*running)
+
+
 async def test_a_consumer_that_gathers_is_answered_with_the_events_of_its_window_together(
     service: Any, kafka_bootstrap: str, namespace: str
 ) -> None:
