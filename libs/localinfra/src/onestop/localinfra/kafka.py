@@ -143,7 +143,7 @@ def start(size: int = 1, timeout: float = 120.0, first_port: int = FIRST_PORT, r
     ensure_jars()
     cluster_id_file = (root or state_dir() / "kafka") / f"cluster-{size}.id"
     cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
-    if not cluster_id_file.exists():
+    if not cluster_id_file.exists() or cluster_id_file.read_text().startswith("-"):  # see _random_cluster_id
         cluster_id_file.write_text(_random_cluster_id())
     cluster_id = cluster_id_file.read_text().strip()
     for node in nodes:
@@ -408,8 +408,12 @@ def running_nodes() -> list[KafkaNode]:
 
 
 def _random_cluster_id() -> str:
-    # Kafka wants a base64url-encoded 16-byte UUID without padding (what StorageTool random-uuid prints).
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Kafka wants a base64url-encoded 16-byte UUID without padding (what StorageTool random-uuid prints). Like
+    # Kafka's own Uuid.randomUuid, never one that starts with "-": StorageTool would read it as an option.
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def is_ready(bootstrap: str, expected_brokers: int = 1, **client_options: Any) -> bool:
