@@ -6,9 +6,13 @@ from uuid import uuid4
 
 import pytest
 
+from onestop.cases.adapters.event_store import ConcurrencyConflict
+from onestop.cases.changes import change_case
+from onestop.cases.domain.case import Case
 from onestop.contracts import EventEnvelope
 from onestop.contracts import topics as contract_topics
 from onestop.contracts.events.back_office import HandOffAccepted, ProgressReported, WorkCompleted
+from onestop.contracts.events.base import Event
 from onestop.contracts.events.cases import (
     CaseAccepted,
     CaseChased,
@@ -166,3 +170,29 @@ async def test_a_redelivered_decision_raises_one_case(cases: RunningCases) -> No
     assert [e.data.case_id for e in events].count(decision.case_id) == 2  # type: ignore[attr-defined]
     async with cases.pool.acquire() as connection:
         assert await connection.fetchval("SELECT count(*) FROM events WHERE case_id = $1", decision.case_id) == 2
+
+
+async def test_a_change_to_a_case_another_writer_changed_since_it_was_read_is_refused(cases: RunningCases) -> None:
+    """Appends are written when the unit of work commits: the stale one is still refused, and nothing of it kept."""
+    decision = routed()
+    bootstrap, namespace = cases.settings.kafka_bootstrap_servers, cases.settings.topic_namespace
+    await publish_events(bootstrap, namespace, wrap(decision))
+    await eventually(lambda: summary(cases, decision.case_id, "handed_off"))
+
+    def chase(case: Case) -> list[Event]:
+        return case.record_chase(uuid4(), Channel.TELEPHONE, decision.routed_at)
+
+    with pytest.raises(ConcurrencyConflict):
+        async with cases.commands.units.begin() as stale:
+            assert (await stale.repos.cases.get(decision.case_id)).version == 2
+            committed = await cases.commands.execute(decision.case_id, chase)  # another writer, meanwhile
+            await change_case(stale, decision.case_id, chase)  # from the version read above
+
+    async with cases.pool.acquire() as connection:
+        assert await connection.fetchval("SELECT count(*) FROM events WHERE case_id = $1", decision.case_id) == 2 + len(
+            committed
+        )
+        projected = await connection.fetchrow(
+            "SELECT chases, version FROM case_summary WHERE case_id = $1", decision.case_id
+        )
+        assert (projected["chases"], projected["version"]) == (1, 2 + len(committed))

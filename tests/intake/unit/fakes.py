@@ -45,18 +45,21 @@ class FakeIdempotency:
 @dataclass
 class FakeOpen311Requests:
     added: list[tuple[ServiceRequest, ContactReceived]] = field(default_factory=list)
-    changes: list[tuple[str, UUID, datetime, tuple[Any, ...]]] = field(default_factory=list)
-
-    erased: list[UUID] = field(default_factory=list)
 
     async def add(self, request: ServiceRequest, contact: ContactReceived) -> None:
         self.added.append((request, contact))
 
-    async def erase(self, data_subject: UUID) -> None:
+
+@dataclass
+class FakeOpen311Progress:
+    changes: list[tuple[str, UUID, datetime, tuple[Any, ...]]] = field(default_factory=list)
+    erased: list[UUID] = field(default_factory=list)
+
+    def erase(self, data_subject: UUID) -> None:
         self.erased.append(data_subject)
 
     def __getattr__(self, change: str) -> Any:
-        async def record(case_id: UUID, at: datetime, *values: Any) -> None:
+        def record(case_id: UUID, at: datetime, *values: Any) -> None:
             self.changes.append((change, case_id, at, values))
 
         return record
@@ -84,4 +87,11 @@ class FakeRepositories:
         self.customers = FakeCustomers()
         self.idempotency = FakeIdempotency()
         self.open311_requests = FakeOpen311Requests()
+        self.attachments = FakeAttachments()
+
+
+class FakeCaseProgressRepositories:
+    def __init__(self) -> None:
+        self.customers = FakeCustomers()
+        self.open311_requests = FakeOpen311Progress()
         self.attachments = FakeAttachments()

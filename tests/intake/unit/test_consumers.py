@@ -8,7 +8,7 @@ from onestop.contracts.events.customers import CustomerErased
 from onestop.contracts.identifiers import case_id_for, case_reference_for
 from onestop.intake.consumers import HANDLERS, on_case_progress_updated, on_customer_erased, on_reporter_linked
 from onestop.servicekit.unit_of_work import InMemoryUnitOfWork
-from tests.intake.unit.fakes import FakeRepositories
+from tests.intake.unit.fakes import FakeCaseProgressRepositories
 
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ def progress(public: bool) -> CaseProgressUpdated:
 
 
 async def test_public_progress_becomes_the_requests_status_notes() -> None:
-    repos = FakeRepositories()
+    repos = FakeCaseProgressRepositories()
     event = progress(public=True)
 
     await on_case_progress_updated(event, InMemoryUnitOfWork(repos))
@@ -27,7 +27,7 @@ async def test_public_progress_becomes_the_requests_status_notes() -> None:
 
 
 async def test_internal_progress_is_never_shown_to_an_open311_client() -> None:
-    repos = FakeRepositories()
+    repos = FakeCaseProgressRepositories()
 
     await on_case_progress_updated(progress(public=False), InMemoryUnitOfWork(repos))
 
@@ -35,7 +35,7 @@ async def test_internal_progress_is_never_shown_to_an_open311_client() -> None:
 
 
 async def test_an_erased_customers_matching_keys_requests_and_attachments_are_cleared() -> None:
-    repos = FakeRepositories()
+    repos = FakeCaseProgressRepositories()
     customer_id = uuid4()
     erased = CustomerErased(customer_id=customer_id, erased_at=NOW, legal_basis="the customer asked")
 
@@ -61,7 +61,7 @@ def test_every_case_event_that_changes_an_open311_request_has_a_handler() -> Non
 
 
 async def test_a_duplicate_report_keeps_the_reference_it_was_given_and_follows_the_case_it_was_linked_to() -> None:
-    repos = FakeRepositories()
+    repos = FakeCaseProgressRepositories()
     link = ReporterLinked(case_id=uuid4(), linked_at=NOW, contact_id=uuid4(), need_id=uuid4())
 
     await on_reporter_linked(link, InMemoryUnitOfWork(repos))

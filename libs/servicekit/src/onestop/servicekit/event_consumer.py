@@ -333,6 +333,8 @@ class EventConsumer(Generic[R]):
                 batch.outcomes.append((envelope.type, "duplicate"))
                 continue
             fresh.discard(envelope.id)  # the same event twice in one batch has its effect once
+            if careful:  # each event on repositories of its own: what a failed one buffered is not written
+                repos = self.repositories(connection)
             unit = PostgresUnitOfWork(connection, repos, source=self.settings.source, cause=envelope)
             reason = await self._run_handler(connection, unit, envelope, careful, repos)
             if reason is None:
@@ -371,6 +373,8 @@ class EventConsumer(Generic[R]):
             # One savepoint per event: a failing handler's writes are undone, the others' are kept.
             for attempt in range(1, self.max_attempts + 1):
                 unit.discard()
+                if attempt > 1:
+                    unit.repos = repos = self.repositories(connection)  # nothing the failed attempt buffered
                 try:
                     async with connection.transaction():
                         await handler(envelope.data, unit)

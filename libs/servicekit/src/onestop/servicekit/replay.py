@@ -11,7 +11,7 @@ erasure is final).
 """
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import asyncpg
@@ -40,16 +40,17 @@ async def rebuild_views(
     topics: Iterable[Topic],
     handlers: Mapping[type[Event], Handler[Any]],
     repositories: Callable[[Connection], Any],
+    before_commit: Callable[[Any], Awaitable[None]] | None = None,
 ) -> int:
-    """`reset(connection)` empties the views; the topics are then replayed through `handlers`. Returns how
-    many events were replayed."""
+    """`reset(connection)` empties the views; the topics are then replayed through `handlers` (and each
+    event's buffered writes through `before_commit`, as live). Returns how many events were replayed."""
     pool: asyncpg.Pool = await open_service_database(
         settings.database_url, settings.database_name, [SERVICEKIT_MIGRATIONS, migrations]
     )
     try:
         async with personal_data_protection(settings), pool.acquire() as connection, connection.transaction():
             await reset(connection)
-            return await replay(connection, settings, topics, handlers, repositories(connection))
+            return await replay(connection, settings, topics, handlers, repositories, before_commit)
     finally:
         await pool.close()
 
@@ -59,7 +60,8 @@ async def replay(
     settings: ServiceSettings,
     topics: Iterable[Topic],
     handlers: Mapping[type[Event], Handler[Any]],
-    repos: Any,
+    repositories: Callable[[Connection], Any],
+    before_commit: Callable[[Any], Awaitable[None]] | None = None,
 ) -> int:
     names = [topic.qualified(settings.topic_namespace) for topic in topics]
     consumer, partitions = await open_from_beginning(settings.kafka_bootstrap_servers, names)
@@ -76,9 +78,9 @@ async def replay(
                 if isinstance(envelope.data, APPLIED_LAST):
                     last.append(envelope)
                     continue
-                replayed += await _apply(connection, settings, handlers, repos, envelope)
+                replayed += await _apply(connection, settings, handlers, repositories, before_commit, envelope)
         for envelope in last:
-            replayed += await _apply(connection, settings, handlers, repos, envelope)
+            replayed += await _apply(connection, settings, handlers, repositories, before_commit, envelope)
         return replayed
     finally:
         await consumer.stop()
@@ -88,7 +90,8 @@ async def _apply(
     connection: Connection,
     settings: ServiceSettings,
     handlers: Mapping[type[Event], Handler[Any]],
-    repos: Any,
+    repositories: Callable[[Connection], Any],
+    before_commit: Callable[[Any], Awaitable[None]] | None,
     envelope: EventEnvelope,
 ) -> int:
     """Run the event's handler: 1 if it had its effect, 0 if it was passed over (as it was live)."""
@@ -99,10 +102,13 @@ async def _apply(
     except Exception as exc:
         log.warning("passing over %s %s: cannot be opened (%s)", envelope.type, envelope.id, exc)
         return 0
+    repos = repositories(connection)
     unit = PostgresUnitOfWork(connection, repos, source=settings.source, cause=envelope)
     try:
         async with connection.transaction():  # a refused event leaves nothing behind, as live
             await handlers[type(envelope.data)](envelope.data, unit)
+            if before_commit is not None:
+                await before_commit(repos)
     except UnprocessableEvent as exc:
         log.info("passing over %s %s: %s", envelope.type, envelope.id, exc.reason)
         return 0

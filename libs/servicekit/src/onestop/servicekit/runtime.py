@@ -79,7 +79,9 @@ class Runtime:
         self.run_in_background(f"consumer {consumer.group_id}", consumer.run)
         return consumer
 
-    def units(self, repositories: Callable[[Connection], R]) -> UnitsOfWork[R]:
+    def units(
+        self, repositories: Callable[[Connection], R], *, before_commit: Callable[[R], Awaitable[None]] | None = None
+    ) -> UnitsOfWork[R]:
         """Units of work for API commands and clocks: their events reach the outbox, then the relay."""
         return UnitsOfWork(
             self.pool,
@@ -87,6 +89,7 @@ class Runtime:
             source=self.settings.source,
             namespace=self.settings.topic_namespace,
             on_commit=self.relay.hand_over,
+            before_commit=before_commit,
         )
 
     def run_in_background(self, name: str, work: Work) -> Supervised:

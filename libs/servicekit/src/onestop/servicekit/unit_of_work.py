@@ -7,7 +7,7 @@ relay get the rows. `InMemoryUnitOfWork` is the same contract without a database
 """
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 import asyncpg
@@ -93,12 +93,14 @@ class UnitsOfWork(Generic[R]):
         source: str,
         namespace: str,
         on_commit: Callable[[Sequence[OutboxRow]], None] = lambda rows: None,
+        before_commit: Callable[[R], Awaitable[None]] | None = None,
     ) -> None:
         self.pool = pool
         self.repositories = repositories
         self.source = source
         self.namespace = namespace
         self.on_commit = on_commit
+        self.before_commit = before_commit  # for repositories that hold writes back until the end
 
     @contextlib.asynccontextmanager
     async def begin(self, cause: EventEnvelope | None = None) -> AsyncIterator[PostgresUnitOfWork[R]]:
@@ -108,6 +110,8 @@ class UnitsOfWork(Generic[R]):
             async with connection.transaction():
                 unit = PostgresUnitOfWork(connection, self.repositories(connection), source=self.source, cause=cause)
                 yield unit
+                if self.before_commit is not None:
+                    await self.before_commit(unit.repos)
                 if unit.emitted:
                     rows = await outbox.append(connection, unit.emitted, self.namespace)
             unit.committed()

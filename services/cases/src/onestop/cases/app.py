@@ -55,9 +55,10 @@ def create_app(
                 CustomerErased: handlers.on_customer_erased,
             },
             repositories,
+            before_commit=CaseRepositories.flush,
         )
         commands = CaseCommands(
-            runtime.units(repositories),
+            runtime.units(repositories, before_commit=CaseRepositories.flush),
             clock,
             calendar=calendar,
             complaints=complaints,

@@ -14,6 +14,7 @@ from onestop.contracts.events.customers import CustomerErased, CustomersMerged, 
 from onestop.servicekit.database import SERVICEKIT_MIGRATIONS, Connection, open_service_database
 from onestop.servicekit.log_reading import batches_to_end, open_from_beginning
 from onestop.servicekit.personal_data import open_envelope, personal_data_protection
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
 async def rebuild(settings: CasesSettings) -> int:
@@ -26,7 +27,9 @@ async def rebuild(settings: CasesSettings) -> int:
         async with personal_data_protection(settings), pool.acquire() as connection, connection.transaction():
             await connection.execute(f"TRUNCATE {', '.join(projections.READ_MODEL_TABLES)}")
             envelopes = [await open_envelope(envelope) for envelope in await event_store.all_events(connection)]
-            await projections.project(connection, envelopes, BlindIndex(settings.cases_search_key))
+            writes = WriteBuffer(connection)
+            projections.project(writes, envelopes, BlindIndex(settings.cases_search_key))
+            await writes.flush()
             replayed = len(envelopes) + await _replay_customers(connection, settings)
         return replayed
     finally:
@@ -36,6 +39,7 @@ async def rebuild(settings: CasesSettings) -> int:
 async def _replay_customers(connection: Connection, settings: CasesSettings) -> int:
     names = [topics.CONTACTS.qualified(settings.topic_namespace), topics.CUSTOMERS.qualified(settings.topic_namespace)]
     consumer, partitions = await open_from_beginning(settings.kafka_bootstrap_servers, names)
+    writes = WriteBuffer(connection)
     try:
         replayed, erased = 0, []
         async for records in batches_to_end(consumer, partitions):
@@ -46,17 +50,19 @@ async def _replay_customers(connection: Connection, settings: CasesSettings) -> 
                     continue
                 replayed += 1
                 if isinstance(event, ContactReceived):
-                    await projections.record_contact(connection, event)
+                    projections.record_contact(writes, event)
                 elif isinstance(event, CustomersMerged):
-                    await projections.record_merge(connection, event.surviving_customer_id, event.merged_customer_id)
+                    projections.record_merge(writes, event.surviving_customer_id, event.merged_customer_id)
                 elif isinstance(event, CustomersUnmerged):
-                    await projections.record_unmerge(connection, event.merged_customer_id)
+                    projections.record_unmerge(writes, event.merged_customer_id)
                 elif isinstance(event, CustomerErased):
                     erased.append(event.customer_id)
+            await writes.flush()
         # The two topics are read side by side, not in the order they were written: an erasure, which is
         # final, is applied after every contact, whichever came first here.
         for customer_id in erased:
-            await projections.forget_customer(connection, customer_id)
+            projections.forget_customer(writes, customer_id)
+        await writes.flush()
         return replayed
     finally:
         await consumer.stop()

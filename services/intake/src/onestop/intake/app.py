@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from onestop.contracts import topics
 from onestop.intake import api, attachment_uploads, feeds, mailroom, open311
 from onestop.intake.adapters.kafka_transactions import AlternatingTransactions
-from onestop.intake.adapters.repositories import IntakeRepositories
+from onestop.intake.adapters.repositories import CaseProgressRepositories, IntakeRepositories
 from onestop.intake.adapters.views import IntakeViews
 from onestop.intake.consumers import HANDLERS
 from onestop.intake.group_commit import GroupCommit
@@ -30,7 +30,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     async def start(runtime: Runtime, app: FastAPI) -> None:
         runtime.consume(
-            [topics.CASES, topics.CUSTOMERS], HANDLERS, IntakeRepositories, gather_ms=settings.intake_progress_gather_ms
+            [topics.CASES, topics.CUSTOMERS],
+            HANDLERS,
+            CaseProgressRepositories,
+            before_commit=CaseProgressRepositories.flush,
+            gather_ms=settings.intake_progress_gather_ms,
         )
         kafka = AlternatingTransactions(
             settings.kafka_bootstrap_servers,

@@ -11,7 +11,7 @@ and customers topics are replayed through the live handlers.
 import asyncio
 
 from onestop.contracts import topics
-from onestop.intake.adapters.repositories import IntakeRepositories
+from onestop.intake.adapters.repositories import CaseProgressRepositories
 from onestop.intake.app import MIGRATIONS
 from onestop.intake.consumers import HANDLERS
 from onestop.intake.settings import IntakeSettings
@@ -31,7 +31,15 @@ async def reset_progress(connection: Connection) -> None:
 
 
 async def rebuild(settings: IntakeSettings) -> int:
-    return await rebuild_views(settings, MIGRATIONS, reset_progress, CONSUMED, HANDLERS, IntakeRepositories)
+    return await rebuild_views(
+        settings,
+        MIGRATIONS,
+        reset_progress,
+        CONSUMED,
+        HANDLERS,
+        CaseProgressRepositories,
+        before_commit=CaseProgressRepositories.flush,
+    )
 
 
 def main() -> None:

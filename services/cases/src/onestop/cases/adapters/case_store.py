@@ -12,28 +12,41 @@ from onestop.cases.domain.sla import AGED_30_DAYS, AGED_60_DAYS
 from onestop.contracts import EventEnvelope
 from onestop.servicekit.database import Connection
 from onestop.servicekit.personal_data import open_envelope
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
 class CaseStore:
-    def __init__(self, connection: Connection, index: BlindIndex) -> None:
+    """Appends and projections are held in `writes` until the unit of work commits; the histories this store
+    has read or appended are kept, so a batch with several events of one case reads it once."""
+
+    def __init__(self, connection: Connection, writes: WriteBuffer, index: BlindIndex) -> None:
         self.connection = connection
+        self.writes = writes
         self.index = index
+        self._histories: dict[UUID, list[EventEnvelope]] = {}
 
     async def get(self, case_id: UUID) -> Case:
         """The case as its events left it (not raised yet if it has none); its version is their count."""
-        history = await event_store.load(self.connection, case_id)
+        history = self._histories.get(case_id)
+        if history is None:
+            history = self._histories[case_id] = await event_store.load(self.connection, case_id)
         return Case.from_history(case_id, (envelope.data for envelope in history))
 
     async def add(
         self, case_id: UUID, expected_version: int, envelopes: Sequence[EventEnvelope]
     ) -> list[EventEnvelope]:
-        """Append after `expected_version` (ConcurrencyConflict if the case moved on) and project; returns
-        the envelopes as stored, personal data sealed, for the outbox. The read models are projected from
-        what the store holds, opened: a note shown for the case is readable there until its customer is
-        erased (and one made after the erasure never is)."""
-        stored = await event_store.append(self.connection, case_id, expected_version, envelopes)
+        """Append after `expected_version` (ConcurrencyConflict, when written, if the case moved on) and
+        project; returns the envelopes as stored, personal data sealed, for the outbox. The read models are
+        projected from what the store holds, opened: a note shown for the case is readable there until its
+        customer is erased (and one made after the erasure never is)."""
+        stored = await event_store.append(self.writes, case_id, expected_version, envelopes)
         opened = [await open_envelope(envelope) for envelope in stored]
-        await projections.project(self.connection, opened, self.index)
+        projections.project(self.writes, opened, self.index)
+        history = self._histories.get(case_id)
+        if history is not None and len(history) == expected_version:
+            history.extend(stored)
+        else:
+            self._histories.pop(case_id, None)  # appended to a version not read here: read it again
         return stored
 
     async def due_for_escalation(self, now: datetime) -> list[UUID]:

@@ -4,21 +4,21 @@ from uuid import UUID
 
 from onestop.cases.adapters import projections
 from onestop.contracts.events.contacts import ContactReceived
-from onestop.servicekit.database import Connection
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
 class CustomerRecords:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(self, writes: WriteBuffer) -> None:
+        self.writes = writes
 
     async def add_contact(self, contact: ContactReceived) -> None:
-        await projections.record_contact(self.connection, contact)
+        projections.record_contact(self.writes, contact)
 
     async def merge(self, surviving_id: UUID, merged_id: UUID) -> None:
-        await projections.record_merge(self.connection, surviving_id, merged_id)
+        projections.record_merge(self.writes, surviving_id, merged_id)
 
     async def unmerge(self, merged_id: UUID) -> None:
-        await projections.record_unmerge(self.connection, merged_id)
+        projections.record_unmerge(self.writes, merged_id)
 
     async def forget(self, customer_id: UUID) -> None:
-        await projections.forget_customer(self.connection, customer_id)
+        projections.forget_customer(self.writes, customer_id)

@@ -10,6 +10,7 @@ from onestop.contracts import EventEnvelope, decode_record, encode_envelope
 from onestop.servicekit.database import Connection
 from onestop.servicekit.messaging import RetryableConflict
 from onestop.servicekit.personal_data import seal_envelope
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
 class ConcurrencyConflict(RetryableConflict):
@@ -21,35 +22,35 @@ async def load(connection: Connection, case_id: UUID) -> list[EventEnvelope]:
     return [decode_record(row["data"], json.loads(row["headers"])) for row in rows]
 
 
+INSERT = (
+    "INSERT INTO events (case_id, version, event_id, event_type, data, headers) VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
+)
+
+
 async def append(
-    connection: Connection, case_id: UUID, expected_version: int, envelopes: Sequence[EventEnvelope]
+    writes: WriteBuffer, case_id: UUID, expected_version: int, envelopes: Sequence[EventEnvelope]
 ) -> list[EventEnvelope]:
-    """Append after `expected_version`; ConcurrencyConflict if the case has moved on. Returns what was stored."""
+    """Append after `expected_version` when `writes` is flushed (see `flush`). Returns what is stored."""
     stored = []
-    rows = []
     for offset, envelope in enumerate(envelopes, start=1):
         envelope = await seal_envelope(envelope)
         record = encode_envelope(envelope)
-        rows.append(
-            (
-                case_id,
-                expected_version + offset,
-                envelope.id,
-                envelope.type,
-                record.value,
-                json.dumps(record.headers_dict()),
-            )
+        headers = json.dumps(record.headers_dict())
+        writes.add(
+            INSERT, case_id, expected_version + offset, envelope.id, envelope.type, record.value, headers, key=case_id
         )
         stored.append(envelope)
-    try:
-        await connection.executemany(
-            "INSERT INTO events (case_id, version, event_id, event_type, data, headers)"
-            " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-            rows,
-        )
-    except asyncpg.UniqueViolationError as exc:
-        raise ConcurrencyConflict(f"case {case_id} changed since version {expected_version}") from exc
     return stored
+
+
+async def flush(writes: WriteBuffer) -> None:
+    """Write what was appended (and whatever else `writes` holds); ConcurrencyConflict if a case moved on."""
+    try:
+        await writes.flush()
+    except asyncpg.UniqueViolationError as exc:
+        if exc.table_name != "events":
+            raise
+        raise ConcurrencyConflict(f"a case changed since it was read: {exc.detail}") from exc
 
 
 async def all_events(connection: Connection, batch: int = 5000) -> list[EventEnvelope]:

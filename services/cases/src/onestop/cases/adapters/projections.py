@@ -1,4 +1,7 @@
-"""Read models kept in step with the event store, in the same transaction as each append."""
+"""Read models kept in step with the event store, in the same transaction as each append.
+
+Every write goes through the unit of work's `WriteBuffer`, keyed by the case (or the customer) it changes,
+so a batch's writes reach PostgreSQL as one round trip per statement when it commits."""
 
 from collections.abc import Sequence
 
@@ -24,24 +27,24 @@ from onestop.contracts.events.cases import (
 )
 from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.identifiers import case_id_for, case_reference_for
-from onestop.servicekit.database import Connection
+from onestop.servicekit.write_buffer import WriteBuffer
 
 READ_MODEL_TABLES = ("case_summary", "customer_contacts", "customer_merges", "linked_reports", "search_terms")
 
 
-async def project(connection: Connection, envelopes: Sequence[EventEnvelope], index: BlindIndex) -> None:
+def project(writes: WriteBuffer, envelopes: Sequence[EventEnvelope], index: BlindIndex) -> None:
     """Project events, opened: what a read model shows or indexes of a person is what their key still opens."""
     for envelope in envelopes:
-        await _project_one(connection, envelope, index)
+        _project_one(writes, envelope, index)
 
 
-async def _project_one(connection: Connection, envelope: EventEnvelope, index: BlindIndex) -> None:
+def _project_one(writes: WriteBuffer, envelope: EventEnvelope, index: BlindIndex) -> None:
     event = envelope.data
     case_id = getattr(event, "case_id", None)
     update = "UPDATE case_summary SET version = version + 1, updated_at = $2"
     match event:
         case CaseRaised():
-            await connection.execute(
+            writes.add(
                 """INSERT INTO case_summary (case_id, reference, status, kind, channel, service_code, service_area,
                        priority, contact_id, need_id, customer_id, ward, raised_at, version, updated_at, data_subject)
                    VALUES ($1, $2, 'raised', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $12, $13)""",
@@ -58,8 +61,9 @@ async def _project_one(connection: Connection, envelope: EventEnvelope, index: B
                 event.location.ward if event.location else None,
                 event.raised_at,
                 event.personal_subject(),
+                key=case_id,
             )
-            await search_index.add_case(connection, index, event)
+            search_index.add_case(writes, index, event)
             return
         case CaseHandedOff():
             sql = f"{update}, status = 'handed_off', team = $3, hand_off_model = $4, sla_due_at = $5, expected_by = $5"
@@ -106,12 +110,13 @@ async def _project_one(connection: Connection, envelope: EventEnvelope, index: B
             sql = f"{update}, ombudsman = $3, ombudsman_referred_at = $4, ombudsman_reference = $5"
             args = (event.ombudsman, event.referred_at, event.ombudsman_reference)
         case ReporterLinked():
-            await connection.execute(
+            writes.add(
                 """INSERT INTO linked_reports (reference, case_id, contact_id) VALUES ($1, $2, $3)
                    ON CONFLICT DO NOTHING""",
                 case_reference_for(case_id_for(event.contact_id, event.need_id)),
                 event.case_id,
                 event.contact_id,
+                key=case_id,
             )
             sql = f"{update}, reporters = reporters + 1"
             args = ()
@@ -121,14 +126,14 @@ async def _project_one(connection: Connection, envelope: EventEnvelope, index: B
         case _:
             sql = update
             args = ()
-    await connection.execute(f"{sql} WHERE case_id = $1", case_id, envelope.time, *args)
+    writes.add(f"{sql} WHERE case_id = $1", case_id, envelope.time, *args, key=case_id)
 
 
-async def record_contact(connection: Connection, contact: ContactReceived) -> None:
+def record_contact(writes: WriteBuffer, contact: ContactReceived) -> None:
     """The single customer view keeps every contact of an identified customer."""
     if contact.customer is None or contact.customer.customer_id is None:
         return
-    await connection.execute(
+    writes.add(
         """INSERT INTO customer_contacts (customer_id, contact_id, channel, received_at, needs)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
         contact.customer.customer_id,
@@ -136,34 +141,38 @@ async def record_contact(connection: Connection, contact: ContactReceived) -> No
         contact.channel.value,
         contact.received_at,
         len(contact.needs),
+        key=contact.customer.customer_id,
     )
 
 
-async def record_merge(connection: Connection, surviving_id: object, merged_id: object) -> None:
-    await connection.execute(
+def record_merge(writes: WriteBuffer, surviving_id: object, merged_id: object) -> None:
+    writes.add(
         "INSERT INTO customer_merges (merged_id, surviving_id) VALUES ($1, $2)"
         " ON CONFLICT (merged_id) DO UPDATE SET surviving_id = EXCLUDED.surviving_id",
         merged_id,
         surviving_id,
+        key=None,
     )
     # Whoever pointed at the merged record now points at the survivor.
-    await connection.execute(
-        "UPDATE customer_merges SET surviving_id = $1 WHERE surviving_id = $2", surviving_id, merged_id
+    writes.add(
+        "UPDATE customer_merges SET surviving_id = $1 WHERE surviving_id = $2", surviving_id, merged_id, key=None
     )
 
 
-async def record_unmerge(connection: Connection, merged_id: object) -> None:
+def record_unmerge(writes: WriteBuffer, merged_id: object) -> None:
     """A wrong merge undone: the record's contacts and cases are its own again."""
-    await connection.execute("DELETE FROM customer_merges WHERE merged_id = $1", merged_id)
+    writes.add("DELETE FROM customer_merges WHERE merged_id = $1", merged_id, key=None)
 
 
-async def forget_customer(connection: Connection, customer_id: object) -> None:
+def forget_customer(writes: WriteBuffer, customer_id: object) -> None:
     """Erasure: the customer's link to their contacts and cases goes, and what their cases showed of them
     (a note, an outcome: free text); the counts behind statistics stay."""
-    await connection.execute("DELETE FROM customer_contacts WHERE customer_id = $1", customer_id)
-    await connection.execute(
+    # Barriers (no key): they change rows of many cases.
+    writes.add("DELETE FROM customer_contacts WHERE customer_id = $1", customer_id, key=None)
+    writes.add(
         "UPDATE case_summary SET customer_id = NULL, public_note = NULL WHERE customer_id = $1 OR data_subject = $1",
         customer_id,
+        key=None,
     )
-    await connection.execute("DELETE FROM customer_merges WHERE merged_id = $1 OR surviving_id = $1", customer_id)
-    await search_index.forget(connection, customer_id)
+    writes.add("DELETE FROM customer_merges WHERE merged_id = $1 OR surviving_id = $1", customer_id, key=None)
+    search_index.forget(writes, customer_id)

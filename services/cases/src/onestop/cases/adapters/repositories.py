@@ -1,16 +1,26 @@
-"""Every repository the cases use cases write through, built on one connection (the unit of work's)."""
+"""Every repository the cases use cases write through, built on one connection (the unit of work's).
 
+The event store's appends and the read models' writes are held in one `WriteBuffer` and written by
+`flush`, which the consumer runtime and the API's units of work call just before they commit."""
+
+from onestop.cases.adapters import event_store
 from onestop.cases.adapters.case_store import CaseStore
 from onestop.cases.adapters.command_log import CommandLog
 from onestop.cases.adapters.customer_records import CustomerRecords
 from onestop.cases.adapters.pending_links import PendingLinks
 from onestop.cases.domain.search_terms import BlindIndex
 from onestop.servicekit.database import Connection
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
 class CaseRepositories:
     def __init__(self, connection: Connection, index: BlindIndex) -> None:
-        self.cases = CaseStore(connection, index)
+        self.writes = WriteBuffer(connection)
+        self.cases = CaseStore(connection, self.writes, index)
         self.pending_links = PendingLinks(connection)
         self.commands = CommandLog(connection)
-        self.customers = CustomerRecords(connection)
+        self.customers = CustomerRecords(self.writes)
+
+    async def flush(self) -> None:
+        """Write what the unit of work held back; ConcurrencyConflict if a case moved on meanwhile."""
+        await event_store.flush(self.writes)

@@ -2,15 +2,15 @@
 
 from onestop.cases.domain.search_terms import BlindIndex, tokens_of_case
 from onestop.contracts.events.cases import CaseRaised
-from onestop.servicekit.database import Connection
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
-async def add_case(connection: Connection, index: BlindIndex, raised: CaseRaised) -> None:
+def add_case(writes: WriteBuffer, index: BlindIndex, raised: CaseRaised) -> None:
     """Index a case from its `CaseRaised`, opened (an erased person's case has nothing to index)."""
     terms = index.terms(tokens_of_case(raised))
     if not terms:
         return
-    await connection.execute(
+    writes.add(
         """INSERT INTO search_terms (term, raised_at, case_id, data_subject, service_area)
            SELECT term, $2, $3, $4, $5 FROM unnest($1::bigint[]) AS term
            ON CONFLICT DO NOTHING""",
@@ -19,8 +19,9 @@ async def add_case(connection: Connection, index: BlindIndex, raised: CaseRaised
         raised.case_id,
         raised.personal_subject(),
         raised.service_area,
+        key=raised.case_id,
     )
 
 
-async def forget(connection: Connection, data_subject: object) -> None:
-    await connection.execute("DELETE FROM search_terms WHERE data_subject = $1", data_subject)
+def forget(writes: WriteBuffer, data_subject: object) -> None:
+    writes.add("DELETE FROM search_terms WHERE data_subject = $1", data_subject, key=None)  # many cases'

@@ -12,6 +12,7 @@ from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.identifiers import case_id_for
 from onestop.intake.domain.service_request import ServiceRequest
 from onestop.servicekit.database import Connection
+from onestop.servicekit.write_buffer import WriteBuffer
 
 
 class Open311Requests:
@@ -41,20 +42,29 @@ class Open311Requests:
             contact.personal_subject(),
         )
 
-    async def case_raised(self, case_id: UUID, at: datetime, reference: str) -> None:
+
+class Open311Progress:
+    """What the case-progress consumer writes: each request kept in step with its case. The writes are held
+    in the batch's `WriteBuffer`, keyed by the case whose progress they follow, and written when it commits."""
+
+    def __init__(self, writes: WriteBuffer) -> None:
+        self.writes = writes
+
+    def case_raised(self, case_id: UUID, at: datetime, reference: str) -> None:
         """The request the case was raised for gets its reference (not the requests linked to it later)."""
-        await self.connection.execute(
+        self.writes.add(
             """UPDATE open311_requests SET service_request_id = $3, updated_at = GREATEST(updated_at, $2)
                WHERE case_id = $1""",
             case_id,
             at,
             reference,
+            key=case_id,
         )
 
-    async def linked(self, case_id: UUID, at: datetime, need_id: UUID, reference: str) -> None:
+    def linked(self, case_id: UUID, at: datetime, need_id: UUID, reference: str) -> None:
         """A duplicate report: its request keeps its own id (what the reporter was given, which tracks the
         case) and follows the progress of the case it was linked to from now on."""
-        await self.connection.execute(
+        self.writes.add(
             """UPDATE open311_requests SET linked_case_id = $2, service_request_id = $4,
                    updated_at = GREATEST(updated_at, $3)
                WHERE need_id = $1""",
@@ -62,14 +72,15 @@ class Open311Requests:
             case_id,
             at,
             reference,
+            key=case_id,  # the request follows that case from now on
         )
 
-    async def add_from_another_channel(self, case: CaseRaised, service_name: str) -> None:
+    def add_from_another_channel(self, case: CaseRaised, service_name: str) -> None:
         """A case of an Open311-listed service raised through another channel: listed as a request too, by
         its case id. What the customer said and where they live were told to the council, not published,
         so only the service, the spot and the public status show."""
         location = case.location
-        await self.connection.execute(
+        self.writes.add(
             """INSERT INTO open311_requests (token, contact_id, need_id, case_id, client, service_code,
                    service_name, lat, long, requested_at, updated_at, service_request_id, data_subject)
                VALUES ($1, $2, $3, $1, $4, $5, $6, $7, $8, $9, $9, $10, $11)
@@ -85,36 +96,39 @@ class Open311Requests:
             case.raised_at,
             case.reference,
             case.personal_subject(),
+            key=case.case_id,
         )
 
-    async def handed_off(self, case_id: UUID, at: datetime, team: str, due: datetime) -> None:
-        await self._set(case_id, at, "agency = $3, expected_at = $4", team, due)
+    def handed_off(self, case_id: UUID, at: datetime, team: str, due: datetime) -> None:
+        self._set(case_id, at, "agency = $3, expected_at = $4", team, due)
 
-    async def progress_noted(self, case_id: UUID, at: datetime, note: str | None, expected_by: datetime | None) -> None:
-        await self._set(case_id, at, "status_notes = $3, expected_at = COALESCE($4, expected_at)", note, expected_by)
+    def progress_noted(self, case_id: UUID, at: datetime, note: str | None, expected_by: datetime | None) -> None:
+        self._set(case_id, at, "status_notes = $3, expected_at = COALESCE($4, expected_at)", note, expected_by)
 
-    async def outcome_noted(self, case_id: UUID, at: datetime, note: str | None) -> None:
-        await self._set(case_id, at, "status_notes = $3", note)
+    def outcome_noted(self, case_id: UUID, at: datetime, note: str | None) -> None:
+        self._set(case_id, at, "status_notes = $3", note)
 
-    async def closed(self, case_id: UUID, at: datetime) -> None:
-        await self._set(case_id, at, "status = 'closed'")
+    def closed(self, case_id: UUID, at: datetime) -> None:
+        self._set(case_id, at, "status = 'closed'")
 
-    async def reopened(self, case_id: UUID, at: datetime) -> None:
-        await self._set(case_id, at, "status = 'open'")
+    def reopened(self, case_id: UUID, at: datetime) -> None:
+        self._set(case_id, at, "status = 'open'")
 
-    async def erase(self, data_subject: UUID) -> None:
+    def erase(self, data_subject: UUID) -> None:
         """What the requester wrote, where, and what they were told goes; the request and its status stay."""
-        await self.connection.execute(
+        self.writes.add(
             """UPDATE open311_requests SET description = NULL, address = NULL, media_url = NULL, status_notes = NULL
                WHERE data_subject = $1""",
             data_subject,
+            key=None,  # requests of many cases
         )
 
-    async def _set(self, case_id: UUID, at: datetime, assignments: str, *values: object) -> None:
-        await self.connection.execute(
+    def _set(self, case_id: UUID, at: datetime, assignments: str, *values: object) -> None:
+        self.writes.add(
             f"UPDATE open311_requests SET {assignments}, updated_at = GREATEST(updated_at, $2)"
             " WHERE case_id = $1 OR linked_case_id = $1",
             case_id,
             at,
             *values,
+            key=case_id,
         )
