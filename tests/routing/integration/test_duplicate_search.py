@@ -1,0 +1,54 @@
+"""The duplicate search on the real database: it reaches the open cases near a report through an index,
+however many cases of the service are open."""
+
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from onestop.contracts.events.common import Location
+from onestop.routing.adapters.known_cases import PostgresKnownCases
+from tests.routing.conftest import RunningRouting
+
+pytestmark = pytest.mark.integration
+
+
+class Explaining:
+    """A connection whose reads return nothing but keep PostgreSQL's plan for them."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.plans: list[str] = []
+
+    async def fetch(self, sql: str, *args: object) -> list[Any]:
+        plan = await self.connection.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        self.plans.append(json.dumps(plan))
+        return []
+
+
+@pytest.mark.parametrize("location", [Location(latitude=52.2, longitude=-0.9), Location(uprn="100", usrn="200")])
+async def test_the_open_cases_near_a_report_are_found_without_reading_every_open_case(
+    routing: RunningRouting, location: Location
+) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        (uuid.uuid4(), f"R-{i}", uuid.uuid4(), uuid.uuid4(), "584", "street_cleaning", "report_problem", "app",
+         now - timedelta(minutes=i), 51 + random.random() * 3, -2 + random.random() * 3, str(1000 + i), str(5000 + i))
+        for i in range(20_000)
+    ]  # fmt: skip
+    pool = routing.app.state.runtime.pool
+    async with pool.acquire() as connection:
+        await connection.executemany(
+            """INSERT INTO known_cases (case_id, reference, contact_id, need_id, service_code, service_area, kind,
+                   channel, opened_at, latitude, longitude, uprn, usrn)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
+            rows,
+        )
+        await connection.execute("ANALYZE known_cases")
+        explaining = Explaining(connection)
+        await PostgresKnownCases(explaining).open_near("584", location, 75, now - timedelta(days=30))  # type: ignore[arg-type]
+    [plan] = explaining.plans
+    assert "Seq Scan" not in plan and "known_cases_service_open" not in plan, plan
