@@ -13,6 +13,7 @@ lag gauge and any clock of its own, each supervised, and the FastAPI app around 
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -173,6 +174,11 @@ def service_app(
             app.state.runtime = runtime
             await start(runtime, app)
             runtime.start()
+            if getattr(app.state, "freeze_startup_objects", False):
+                # What start-up made lives as long as the process. Frozen, the collector's full passes leave it
+                # alone: they walked all of it, pausing the whole service for about 80 ms every few seconds
+                # under load (the p99 of intake's answers) and taking 6% of its CPU.
+                gc.freeze()
             yield
 
     # Bodies past the limit get 413 before they are parsed: by Content-Length up front, or by counting a
@@ -198,5 +204,8 @@ def service_app(
 
 def serve(app: FastAPI, host: str, port: int) -> None:
     """Run a service's app under uvicorn. uvicorn believes `X-Forwarded-For` and `X-Forwarded-Proto` only from
-    the trusted proxies the rate limits trust (none by default), rather than from any local address."""
+    the trusted proxies the rate limits trust (none by default), rather than from any local address. The
+    objects start-up makes are frozen out of garbage collection (a process of its own: tests that start
+    many apps in one process do not freeze what they will throw away)."""
+    app.state.freeze_startup_objects = True
     uvicorn.run(app, host=host, port=port, log_config=None, forwarded_allow_ips=process_trusted_proxies().listed)
