@@ -17,6 +17,7 @@ from onestop.servicekit.database import drop_database, ensure_database
 from onestop.servicekit.personal_data import CustomerKeyring, install_keyring, new_kek
 from onestop.servicekit.settings import with_database
 from onestop.servicekit.topics_admin import delete_namespace_topics
+from onestop.servicekit.write_buffer import WriteBuffer
 
 SCHEMA = """CREATE TABLE events (position bigserial PRIMARY KEY, case_id uuid NOT NULL, version integer NOT NULL,
     event_id uuid NOT NULL UNIQUE, event_type text NOT NULL, data bytea NOT NULL, headers jsonb NOT NULL,
@@ -64,7 +65,9 @@ async def run(server_url: str, bootstrap: str, appends: int, batch: int) -> dict
             async with pool.acquire() as connection:
                 started = time.perf_counter()
                 async with connection.transaction():
-                    await event_store.append(connection, case_id, 0, batch_envelopes)
+                    writes = WriteBuffer(connection)
+                    await event_store.append(writes, case_id, 0, batch_envelopes)
+                    await event_store.flush(writes)
                 elapsed = time.perf_counter() - started
             onestop.seconds += elapsed
             onestop.count += batch

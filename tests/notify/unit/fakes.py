@@ -22,8 +22,8 @@ class FakeCaseBook:
     async def councillor_of(self, contact_id: UUID) -> str | None:
         return self.councillors.get(contact_id)
 
-    async def record_case(self, case: FollowedCase) -> None:
-        self.cases.setdefault(case.case_id, case)
+    async def record_case(self, case: FollowedCase) -> FollowedCase:
+        return self.cases.setdefault(case.case_id, case)
 
     async def get(self, case_id: UUID) -> FollowedCase | None:
         return self.cases.get(case_id)

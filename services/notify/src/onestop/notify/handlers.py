@@ -41,8 +41,12 @@ async def learn_contact(event: ContactReceived, uow: Unit) -> None:
 
 
 async def learn_case_raised(event: CaseRaised, uow: Unit) -> None:
+    await uow.repos.cases.record_case(followed_case(event))
+
+
+def followed_case(event: CaseRaised) -> FollowedCase:
     customer = event.customer
-    case = FollowedCase(
+    return FollowedCase(
         case_id=event.case_id,
         contact_id=event.contact_id,
         reference=event.reference,
@@ -53,7 +57,6 @@ async def learn_case_raised(event: CaseRaised, uow: Unit) -> None:
         ward=event.location.ward if event.location else None,
         data_subject=event.personal_subject(),
     )
-    await uow.repos.cases.record_case(case)
 
 
 async def learn_case_handed_off(event: CaseHandedOff, uow: Unit) -> None:
@@ -151,9 +154,7 @@ class NotifyHandlers:
         await learn_contact(event, uow)
 
     async def on_case_raised(self, event: CaseRaised, uow: Unit) -> None:
-        await learn_case_raised(event, uow)
-        case = await uow.repos.cases.get(event.case_id)  # a redelivered raise keeps what was first kept
-        assert case is not None, "the case was just kept"
+        case = await uow.repos.cases.record_case(followed_case(event))  # a raise again keeps the first
         # One acknowledgement per contact, a moment later, listing every case it raised by then.
         due = self.clock() + timedelta(seconds=self.settings.notify_acknowledgement_grouping_seconds)
         await self.addressing.to_customer(uow, case, "acknowledgement", {}, key_trigger=event.contact_id, due=due)

@@ -57,11 +57,12 @@ class CaseBook:
         )
         return councillor
 
-    async def record_case(self, case: FollowedCase) -> None:
-        await self.connection.execute(
+    async def record_case(self, case: FollowedCase) -> FollowedCase:
+        """Keep a case; returns the case as kept (what was kept first, should it be raised again)."""
+        row = await self.connection.fetchrow(
             """INSERT INTO cases (case_id, contact_id, reference, service_code, service_area, customer_id,
                    customer, ward, data_subject)
-               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING""",
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING *""",
             case.case_id,
             case.contact_id,
             case.reference,
@@ -72,6 +73,9 @@ class CaseBook:
             case.ward,
             case.data_subject,
         )
+        kept = _case(row) if row else await self.get(case.case_id)
+        assert kept is not None, "a case that conflicted is kept"
+        return kept
 
     async def get(self, case_id: UUID) -> FollowedCase | None:
         row = await self.connection.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
