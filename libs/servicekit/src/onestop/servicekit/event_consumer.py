@@ -100,6 +100,10 @@ class EventConsumer(Generic[R]):
     fails is dead-lettered with its event). `open_personal_data=False` for a consumer that never reads it;
     `trace_events=False` for a replay, which is part of no journey and must not add spans to old traces.
 
+    `prepare(repos, events)` runs before the batch's handlers on the fast pass, for repositories that read
+    what the whole batch will need in one round trip (the careful pass goes without: each event on
+    repositories of its own).
+
     `gather_ms` lets the broker hold each fetch that long (or until it has a megabyte) to gather a batch, for
     a consumer whose readers can be that far behind: each fetch the broker answers wakes this process and
     the broker, and a consumer that is answered at once is woken by nearly every event it reads.
@@ -116,6 +120,7 @@ class EventConsumer(Generic[R]):
         group: str | None = None,
         on_commit: Callable[[Sequence[OutboxRow]], None] = lambda rows: None,
         before_commit: Callable[[R], Awaitable[None]] | None = None,
+        prepare: Callable[[R, Sequence[Event]], Awaitable[None]] | None = None,
         open_personal_data: bool = True,
         trace_events: bool = True,
         max_records: int = 500,
@@ -137,6 +142,7 @@ class EventConsumer(Generic[R]):
         self.dead_letter_topic = contract_topics.dead_letter_topic(self.name).qualified(settings.topic_namespace)
         self.on_commit = on_commit
         self.before_commit = before_commit
+        self.prepare = prepare
         self.open_personal_data = open_personal_data
         self.trace_events = trace_events
         self.max_records = max_records
@@ -320,6 +326,10 @@ class EventConsumer(Generic[R]):
     ) -> "_Batch[R]":
         batch: _Batch[R] = _Batch()
         repos = self.repositories(connection)
+        if self.prepare is not None and not careful:
+            events = [d.envelope.data for d in deliveries if d.envelope is not None and d.envelope.id in fresh]
+            if events:
+                await self.prepare(repos, events)
         for delivery in deliveries:
             envelope = delivery.envelope
             if envelope is None:

@@ -56,6 +56,7 @@ def create_app(
             },
             repositories,
             before_commit=CaseRepositories.flush,
+            prepare=CaseRepositories.read_ahead,
         )
         commands = CaseCommands(
             runtime.units(repositories, before_commit=CaseRepositories.flush),

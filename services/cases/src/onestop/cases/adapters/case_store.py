@@ -1,7 +1,7 @@
 """Cases as the use cases see them: a case loaded from its history, and what happened to it stored in the
 event store with the read models kept in step, in the caller's transaction."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -24,6 +24,12 @@ class CaseStore:
         self.writes = writes
         self.index = index
         self._histories: dict[UUID, list[EventEnvelope]] = {}
+
+    async def read_ahead(self, case_ids: Collection[UUID]) -> None:
+        """Read the histories of these cases together, ahead of the handlers that will `get` them."""
+        wanted = [case_id for case_id in case_ids if case_id not in self._histories]
+        if wanted:
+            self._histories.update(await event_store.load_many(self.connection, wanted))
 
     async def get(self, case_id: UUID) -> Case:
         """The case as its events left it (not raised yet if it has none); its version is their count."""
