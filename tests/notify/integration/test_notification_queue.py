@@ -84,3 +84,13 @@ async def test_a_claim_is_due_again_only_after_its_lease_and_the_old_claim_then_
         assert await notifications.mark_sent(again.notification_id, NOW)
         assert not await notifications.mark_sent(again.notification_id, NOW)  # recorded once
         assert await notifications.claim_due(NOW, 50, 0) == []
+
+
+async def test_a_round_is_recorded_as_sent_together_and_each_notification_once(pool: asyncpg.Pool) -> None:
+    await queue(pool, 3)
+    async with pool.acquire() as connection:
+        notifications = NotificationQueue(connection)
+        claimed = [n.notification_id for n in await notifications.claim_due(NOW, 50, 60)]
+        assert await notifications.mark_all_sent(claimed[:1], NOW) == set(claimed[:1])
+        assert await notifications.mark_all_sent(claimed, NOW) == set(claimed[1:])  # the first was already
+        assert await notifications.mark_all_sent(claimed, NOW) == set()

@@ -1,6 +1,7 @@
 """In-memory stand-ins for notify's repositories, for unit tests of its handlers."""
 
 import dataclasses
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,8 +29,9 @@ class FakeCaseBook:
     async def get(self, case_id: UUID) -> FollowedCase | None:
         return self.cases.get(case_id)
 
-    async def of_contact(self, contact_id: UUID) -> list[FollowedCase]:
-        return sorted((c for c in self.cases.values() if c.contact_id == contact_id), key=lambda c: c.reference)
+    async def of_contacts(self, contact_ids: Collection[UUID]) -> dict[UUID, list[FollowedCase]]:
+        ordered = sorted(self.cases.values(), key=lambda c: c.reference)
+        return {contact_id: [c for c in ordered if c.contact_id == contact_id] for contact_id in contact_ids}
 
     def _change(self, case_id: UUID, **changes: Any) -> FollowedCase | None:
         if case_id not in self.cases:

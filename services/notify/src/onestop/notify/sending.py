@@ -11,9 +11,10 @@ next method the person consented to, a letter last.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from onestop.contracts.events.notifications import NotificationFailed, NotificationSent
 from onestop.notify.adapters.channels import Channels, PermanentFailure
@@ -58,15 +59,17 @@ class Sender:
             claimed = await uow.repos.notifications.claim_due(
                 self.clock(), self.settings.notify_sends_in_flight, self.settings.notify_claim_lease_seconds
             )
-            contexts = {n.notification_id: await self._message_context(uow, n) for n in claimed}
+            contexts = await self._message_contexts(uow, claimed)
         outcomes = await asyncio.gather(*(self._send_one(n, contexts[n.notification_id]) for n in claimed))
         sent = [
             (notification, reference) for notification, reference in zip(claimed, outcomes, strict=True) if reference
         ]
         if sent:
             async with self.units.begin() as uow:
+                ids = [notification.notification_id for notification, _ in sent]
+                marked = await uow.repos.notifications.mark_all_sent(ids, self.clock())
                 for notification, reference in sent:
-                    if await uow.repos.notifications.mark_sent(notification.notification_id, self.clock()):
+                    if notification.notification_id in marked:
                         uow.emit(
                             NotificationSent(
                                 notification_id=notification.notification_id,
@@ -102,21 +105,28 @@ class Sender:
             await self._retry_or_give_up(notification, f"{type(exc).__name__}: {exc}")
         return None
 
-    async def _message_context(self, uow: Unit, notification: QueuedNotification) -> dict[str, Any]:
-        """An acknowledgement lists every case its contact raised by the time it goes out."""
-        context = dict(notification.context)
-        if notification.template != "acknowledgement" or notification.contact_id is None:
-            return context
-        context["cases"] = [
-            {
-                "reference": case.reference,
-                "service": self.addressing.service_name(case.service_code),
-                "expected": day(case.sla_due_at),
-                "done": case.closed_at is not None,
-            }
-            for case in await uow.repos.cases.of_contact(notification.contact_id)
-        ]
-        return context
+    async def _message_contexts(
+        self, uow: Unit, notifications: Sequence[QueuedNotification]
+    ) -> dict[UUID, dict[str, Any]]:
+        """Each notification's context; an acknowledgement lists every case its contact raised by the time it
+        goes out (the cases of the round's contacts read together)."""
+        listing = {n.contact_id for n in notifications if n.template == "acknowledgement" and n.contact_id is not None}
+        cases_of = await uow.repos.cases.of_contacts(listing) if listing else {}
+        contexts = {}
+        for notification in notifications:
+            context = dict(notification.context)
+            if notification.template == "acknowledgement" and notification.contact_id is not None:
+                context["cases"] = [
+                    {
+                        "reference": case.reference,
+                        "service": self.addressing.service_name(case.service_code),
+                        "expected": day(case.sla_due_at),
+                        "done": case.closed_at is not None,
+                    }
+                    for case in cases_of[notification.contact_id]
+                ]
+            contexts[notification.notification_id] = context
+        return contexts
 
     async def _retry_or_give_up(self, notification: QueuedNotification, reason: str) -> None:
         if notification.attempts >= self.settings.notify_max_attempts:

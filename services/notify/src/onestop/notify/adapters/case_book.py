@@ -1,6 +1,7 @@
 """The cases, contacts and reporters notify follows, in PostgreSQL."""
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -81,9 +82,15 @@ class CaseBook:
         row = await self.connection.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
         return _case(row) if row else None
 
-    async def of_contact(self, contact_id: UUID) -> list[FollowedCase]:
-        rows = await self.connection.fetch("SELECT * FROM cases WHERE contact_id = $1 ORDER BY reference", contact_id)
-        return [_case(row) for row in rows]
+    async def of_contacts(self, contact_ids: Collection[UUID]) -> dict[UUID, list[FollowedCase]]:
+        """Each contact's cases, in order of reference, in one round trip."""
+        rows = await self.connection.fetch(
+            "SELECT * FROM cases WHERE contact_id = ANY($1::uuid[]) ORDER BY reference", list(contact_ids)
+        )
+        cases: dict[UUID, list[FollowedCase]] = {contact_id: [] for contact_id in contact_ids}
+        for row in rows:
+            cases[row["contact_id"]].append(_case(row))
+        return cases
 
     async def set_sla_due(self, case_id: UUID, due: datetime) -> None:
         await self.connection.execute("UPDATE cases SET sla_due_at = $2 WHERE case_id = $1", case_id, due)

@@ -7,6 +7,7 @@ Every later step names the claim, so a sender whose claim was taken over leaves 
 """
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -91,13 +92,18 @@ class NotificationQueue:
 
     async def mark_sent(self, notification_id: UUID, sent_at: datetime) -> bool:
         """The provider accepted it; False if it was already recorded as sent (by a sender it was taken from)."""
-        marked = await self.connection.fetchval(
+        return notification_id in await self.mark_all_sent([notification_id], sent_at)
+
+    async def mark_all_sent(self, notification_ids: Collection[UUID], sent_at: datetime) -> set[UUID]:
+        """The provider accepted these; returns those not already recorded as sent, in one round trip."""
+        rows = await self.connection.fetch(
             """UPDATE notifications SET status = 'sent', sent_at = $2, claim_id = NULL, claimed_at = NULL
-               WHERE notification_id = $1 AND status IN ('sending', 'pending') RETURNING true""",
-            notification_id,
+               WHERE notification_id = ANY($1::uuid[]) AND status IN ('sending', 'pending')
+               RETURNING notification_id""",
+            list(notification_ids),
             sent_at,
         )
-        return bool(marked)
+        return {row["notification_id"] for row in rows}
 
     async def postpone(self, notification_id: UUID, claim_id: UUID, due_at: datetime, reason: str) -> bool:
         """Release the claim to try again at `due_at`."""
