@@ -7,6 +7,7 @@ import base64
 import functools
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -97,18 +98,12 @@ def as_record(envelope: EventEnvelope) -> tuple[bytes, bytes, list[Any]]:
 
 
 @pytest.fixture
-async def service(kafka_bootstrap: str, namespace: str, database_url: str):  # type: ignore[no-untyped-def]
-    settings = ServiceSettings(
-        service_name="probe",
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_namespace=namespace,
-        database_url=database_url,
-        database=database_url.rsplit("/", 1)[1],
-    )
+async def service(kafka_bootstrap: str, namespace: str, service_settings: Callable[[str], ServiceSettings]):  # type: ignore[no-untyped-def]
+    settings = service_settings("probe")
     await ensure_topics(
         kafka_bootstrap, namespace, [contract_topics.CONTACTS, contract_topics.ROUTING, dead_letter_topic_of(settings)]
     )
-    pool = await open_service_database(database_url, settings.database_name, [SERVICEKIT_MIGRATIONS])
+    pool = await open_service_database(settings.database_url, settings.database_name, [SERVICEKIT_MIGRATIONS])
     await pool.execute("CREATE TABLE seen (contact_id uuid PRIMARY KEY, description text, customer_name text)")
     relay = OutboxRelay(pool, kafka_bootstrap)
     await relay.start()

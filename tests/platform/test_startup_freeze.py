@@ -1,7 +1,7 @@
 """A service process freezes what its start-up made out of garbage collection; a test process does not."""
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,9 @@ def unfrozen() -> Iterator[None]:
 
 @pytest.mark.parametrize("as_its_own_process", [True, False])
 async def test_start_up_objects_are_frozen_only_in_a_service_process(
-    kafka_bootstrap: str, namespace: str, database_url: str, tmp_path: Path, unfrozen: None, as_its_own_process: bool
+    service_settings: Callable[[str], ServiceSettings], tmp_path: Path, unfrozen: None, as_its_own_process: bool
 ) -> None:
-    settings = ServiceSettings(
-        service_name="probe",
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_namespace=namespace,
-        database_url=database_url,
-        database=database_url.rsplit("/", 1)[1],
-    )
+    settings = service_settings("probe")
 
     async def start(runtime: Runtime, app: object) -> None:
         pass

@@ -1,6 +1,7 @@
 """Background work that dies does not die in silence: /health fails while it is down, and it is restarted."""
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,15 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_background_task_that_dies_fails_health_until_it_is_running_again(
-    kafka_bootstrap: str, namespace: str, database_url: str, tmp_path: Path
+    service_settings: Callable[[str], ServiceSettings], tmp_path: Path
 ) -> None:
-    settings = ServiceSettings(
-        service_name="probe",
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_namespace=namespace,
-        database_url=database_url,
-        database=database_url.rsplit("/", 1)[1],
-    )
+    settings = service_settings("probe")
     lives = 0
     running_again = asyncio.Event()
 

@@ -3,6 +3,7 @@ every message it handled, and background pollers do not start a trace per SQL st
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -51,15 +52,9 @@ async def answer(contact: ContactReceived, uow: UnitOfWork[Any]) -> None:
 
 
 async def test_events_emitted_by_a_handler_continue_the_incoming_trace(
-    kafka_bootstrap: str, namespace: str, database_url: str
+    kafka_bootstrap: str, namespace: str, database_url: str, service_settings: Callable[[str], ServiceSettings]
 ) -> None:
-    settings = ServiceSettings(
-        service_name="tracer",
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_namespace=namespace,
-        database_url=database_url,
-        database=database_url.rsplit("/", 1)[1],
-    )
+    settings = service_settings("tracer")
     spans = InMemorySpanExporter()
     setup_telemetry(settings, extra_processor=SimpleSpanProcessor(spans), json_logs=False)
     await ensure_topics(
