@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from onestop.contracts.events.common import Location
-from onestop.routing.adapters.known_cases import PostgresKnownCases
+from onestop.routing.adapters.known_cases import Place, PostgresKnownCases
 from tests.routing.conftest import RunningRouting
 
 pytestmark = pytest.mark.integration
@@ -36,6 +36,7 @@ def _thrown_away(node: dict[str, Any]) -> int:
     return int(own) + sum(_thrown_away(child) for child in node.get("Plans", []))
 
 
+@pytest.mark.parametrize("read_ahead", [False, True], ids=["asked alone", "read ahead for a batch"])
 @pytest.mark.parametrize("with_statistics", [True, False], ids=["analysed", "too new for statistics"])
 @pytest.mark.parametrize(
     "location",
@@ -43,7 +44,7 @@ def _thrown_away(node: dict[str, Any]) -> int:
     ids=["a spot", "a spot, a property and a street"],
 )
 async def test_the_open_cases_near_a_report_are_found_without_reading_every_open_case(
-    routing: RunningRouting, location: Location, with_statistics: bool
+    routing: RunningRouting, location: Location, with_statistics: bool, read_ahead: bool
 ) -> None:
     now = datetime.now(UTC)
     rows = [
@@ -62,7 +63,12 @@ async def test_the_open_cases_near_a_report_are_found_without_reading_every_open
         if with_statistics:
             await connection.execute("ANALYZE known_cases")
         explaining = Explaining(connection)
-        await PostgresKnownCases(explaining).open_near("584", location, 75, now - timedelta(days=30))  # type: ignore[arg-type]
+        known_cases = PostgresKnownCases(explaining)  # type: ignore[arg-type]
+        since = now - timedelta(days=30)
+        if read_ahead:  # with the ids and customers a batch names, which their own indexes answer
+            await known_cases.read_ahead([uuid.uuid4()], [uuid.uuid4()], [Place("584", location, 75, since)])
+        else:
+            await known_cases.open_near("584", location, 75, since)
     [plan] = explaining.plans
     assert "Seq Scan" not in plan, plan
     assert explaining.rows_thrown_away[0] < 200, plan  # of 20,000 open cases of the service

@@ -1,6 +1,7 @@
 """In-memory stand-ins for routing's repositories, for handler tests that need no database."""
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -9,6 +10,7 @@ from onestop.contracts import EventEnvelope
 from onestop.contracts.events.cases import CaseOutcome
 from onestop.contracts.events.common import Location
 from onestop.contracts.personal_data import without_personal_data
+from onestop.routing.adapters.known_cases import Place
 from onestop.routing.adapters.repositories import RoutingRepositories
 from onestop.routing.domain.known_case import KnownCase
 
@@ -42,6 +44,12 @@ class InMemoryKnownCases:
     async def of_customer(self, customer_id: UUID, service_code: str) -> list[KnownCase]:
         theirs = [c for c in self.cases.values() if c.customer_id == customer_id and c.service_code == service_code]
         return sorted(theirs, key=lambda case: case.opened_at, reverse=True)
+
+    async def read_ahead(self, case_ids: Iterable[UUID], customer_ids: Iterable[UUID], places: Iterable[Place]) -> None:
+        pass  # everything is in memory already
+
+    async def flush(self) -> None:
+        pass
 
     async def open_near(
         self, service_code: str, location: Location, radius_metres: float, opened_since: datetime

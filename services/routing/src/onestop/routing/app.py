@@ -45,7 +45,7 @@ def create_app(
         rules = RulesFile(settings.routing_rules_file, catalogue)
         classifier = KeywordClassifier.from_yaml(settings.routing_keywords_file.read_text())
         router = NeedRouter(catalogue, rules, classifier, settings, clock)
-        units = runtime.units(RoutingRepositories.on)
+        units = runtime.units(RoutingRepositories.on, before_commit=RoutingRepositories.flush)
         publication = RulesPublication(rules, units, clock, settings.routing_rules_poll_seconds)
         await publication.publish_if_new()
         runtime.consume(
@@ -59,6 +59,8 @@ def create_app(
                 CustomerErased: on_customer_erased,
             },
             RoutingRepositories.on,
+            prepare=lambda repos, events: router.read_ahead(repos.known_cases, events),
+            before_commit=RoutingRepositories.flush,
         )
         runtime.run_in_background("rules watcher", publication.watch)
         app.state.rules = rules

@@ -5,9 +5,10 @@ Routing reasons in the council's time: the windows for duplicates and repeats, a
 linked, are those of the contact's receipt, so a contact caught up after an outage is judged as it would
 have been on the day it arrived."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from onestop.contracts.events.base import Event
 from onestop.contracts.events.common import NeedKind, Priority
@@ -15,7 +16,7 @@ from onestop.contracts.events.contacts import ContactReceived, Need
 from onestop.contracts.events.routing import ContactAssessed, DuplicateReportLinked, NeedRouted
 from onestop.contracts.identifiers import case_id_for
 from onestop.contracts.service_catalogue import ServiceCatalogue
-from onestop.routing.adapters.known_cases import KnownCases
+from onestop.routing.adapters.known_cases import KnownCases, Place
 from onestop.routing.adapters.rules_file import RulesFile
 from onestop.routing.domain import rules as routing_rules
 from onestop.routing.domain.classifier import KeywordClassifier
@@ -132,14 +133,37 @@ class NeedRouter:
                 case for case in theirs if case.closed_at is not None and repeat_since <= case.closed_at <= received
             ]
         nearby: list[KnownCase] = []
-        if need.location is not None:
+        place = self.duplicate_search(contact, need, service_code)
+        if place is not None:
             nearby = await known_cases.open_near(
-                service_code,
-                need.location,
-                self.settings.routing_duplicate_radius_metres,
-                opened_since=received - timedelta(days=self.settings.routing_duplicate_window_days),
+                place.service_code, place.location, place.radius_metres, place.opened_since
             )
         return Context(by_reference, customers_open, recently_closed, nearby)
+
+    def duplicate_search(self, contact: ContactReceived, need: Need, service_code: str) -> Place | None:
+        """Where to look for the same problem reported before: near the need's place, in the window."""
+        if need.location is None:
+            return None
+        since = contact.received_at - timedelta(days=self.settings.routing_duplicate_window_days)
+        return Place(service_code, need.location, self.settings.routing_duplicate_radius_metres, since)
+
+    async def read_ahead(self, known_cases: KnownCases, events: Sequence[Event]) -> None:
+        """What a batch's contacts and case events will ask of the known cases, read in one round trip: the
+        cases they name or would raise, their customers' cases, and the duplicate searches of the needs that
+        name their service (a need read from free text is searched for when it is routed)."""
+        case_ids, customer_ids, places = [], [], []
+        for event in events:
+            if isinstance(event, ContactReceived):
+                if event.customer is not None and event.customer.customer_id is not None:
+                    customer_ids.append(event.customer.customer_id)
+                for need in event.needs:
+                    case_ids.append(case_id_for(event.contact_id, need.need_id))
+                    if need.service_code is not None and self.catalogue.service(need.service_code) is not None:
+                        place = self.duplicate_search(event, need, need.service_code)
+                        places += [place] if place else []
+            elif isinstance(case_id := getattr(event, "case_id", None), UUID):
+                case_ids.append(case_id)
+        await known_cases.read_ahead(case_ids, customer_ids, places)
 
     def _routed(
         self, contact: ContactReceived, need: Need, service: Recognised, area: str, now: datetime

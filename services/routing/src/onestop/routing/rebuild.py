@@ -36,7 +36,13 @@ async def empty_views(connection: Connection) -> None:
 
 async def rebuild(settings: RoutingSettings) -> int:
     return await rebuild_views(
-        settings, MIGRATIONS, empty_views, [topics.CASES, topics.CUSTOMERS], VIEW_HANDLERS, RoutingRepositories.on
+        settings,
+        MIGRATIONS,
+        empty_views,
+        [topics.CASES, topics.CUSTOMERS],
+        VIEW_HANDLERS,
+        RoutingRepositories.on,
+        RoutingRepositories.flush,
     )
 
 

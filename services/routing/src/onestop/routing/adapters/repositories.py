@@ -1,4 +1,7 @@
-"""Routing's tables as its handlers and use cases write them, all on one connection (one transaction)."""
+"""Routing's tables as its handlers and use cases write them, all on one connection (one transaction).
+
+The known cases hold their writes back to the commit: the consumer runtime, the API's units of work and
+a rebuild call `flush` just before they commit."""
 
 from dataclasses import dataclass
 
@@ -18,3 +21,6 @@ class RoutingRepositories:
     def on(cls, connection: Connection) -> "RoutingRepositories":
         """The PostgreSQL repositories on `connection` (what the runtime builds for each unit of work)."""
         return cls(PostgresKnownCases(connection), PostgresTriageQueue(connection), PostgresPublishedRules(connection))
+
+    async def flush(self) -> None:
+        await self.known_cases.flush()
