@@ -57,15 +57,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             publish_timeout=settings.intake_publish_timeout_seconds,
             on_commit=runtime.relay.hand_over,
             max_in_flight=settings.intake_group_commit_batches_in_flight,
+            prepare=IntakeRepositories.read_ahead,
+            before_commit=IntakeRepositories.flush,
         )
         runtime.run_in_background("contact group commit", group_commit.run)
-        units = runtime.units(IntakeRepositories)
+        units = runtime.units(IntakeRepositories, before_commit=IntakeRepositories.flush)
         runtime.run_in_background(
             "unclaimed upload sweep",
             functools.partial(attachment_uploads.drop_unclaimed_uploads, units, settings.intake_unclaimed_upload_hours),
         )
         app.state.group_commit = group_commit
-        app.state.intake = IntakeService(group_commit, runtime.units(IntakeRepositories), settings)
+        app.state.intake = IntakeService(group_commit, units, settings)
         app.state.views = IntakeViews(runtime.pool)
 
     app = service_app(

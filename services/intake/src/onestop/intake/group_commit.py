@@ -69,7 +69,12 @@ class GroupCommit(Generic[R]):
         publish_timeout: float,
         on_commit: Callable[[Sequence[OutboxRow]], None] = lambda rows: None,
         max_in_flight: int = 1,
+        prepare: Callable[[R, list[Any]], Awaitable[None]] | None = None,
+        before_commit: Callable[[R], Awaitable[None]] | None = None,
     ) -> None:
+        """`prepare(repos, aheads)` reads, for a batch run without savepoints, what its submissions said they
+        will ask (`submit(..., ahead=...)`), in a few round trips for all; `before_commit(repos)` writes
+        what the repositories held back (after each submission, in its savepoint, when run carefully)."""
         self.pool = pool
         self.repositories = repositories
         self.kafka = kafka
@@ -80,12 +85,18 @@ class GroupCommit(Generic[R]):
         self.queue = SubmissionQueue(max_wait=max_wait, max_batch=max_batch)
         self.batches_committed = 0
         self.max_in_flight = max_in_flight
+        self.prepare = prepare
+        self.before_commit = before_commit
 
     async def submit(
-        self, work: Callable[[UnitOfWork[R]], Awaitable[Prepared[T]]], *, exclusive_key: str | None = None
+        self,
+        work: Callable[[UnitOfWork[R]], Awaitable[Prepared[T]]],
+        *,
+        exclusive_key: str | None = None,
+        ahead: Any = None,
     ) -> T:
         """Run `work` in the next batch; its answer once the batch has committed. NotRecorded when it did not."""
-        submission = self.queue.put(work, exclusive_key)
+        submission = self.queue.put(work, exclusive_key, ahead)
         try:
             # Bounded only until a batch takes it (the batch bounds itself), so the service being down for
             # a while answers 503 rather than hanging; a taken submission's fate is decided by its batch.
@@ -159,12 +170,17 @@ class GroupCommit(Generic[R]):
         prepared: list[tuple[Submission, Prepared[Any], PostgresUnitOfWork[R]]] = []
         async with self.pool.acquire() as connection, connection.transaction():
             repos = self.repositories(connection)
+            if not careful and self.prepare is not None:
+                await self.prepare(repos, [s.ahead for s in batch if s.ahead is not None])
             for submission in batch:
-                unit = PostgresUnitOfWork(connection, repos, source=self.source)
+                # Carefully, each submission has repositories of its own, so its held writes go in its savepoint.
+                unit_repos = self.repositories(connection) if careful else repos
+                unit = PostgresUnitOfWork(connection, unit_repos, source=self.source)
                 try:
                     if careful:
                         async with connection.transaction():  # a savepoint: a failure undoes only its own writes
                             result = await submission.work(unit)
+                            await self._before_commit(unit.repos)
                     else:
                         result = await submission.work(unit)
                 except Exception as exc:
@@ -175,6 +191,13 @@ class GroupCommit(Generic[R]):
                     _answer_failure(submission, NotRecorded(str(exc)) if isinstance(exc, TRANSIENT_ERRORS) else exc)
                     continue
                 prepared.append((submission, result, unit))
+            if not careful:
+                try:
+                    await self._before_commit(repos)
+                except Exception as exc:
+                    if connection.is_closed():
+                        raise
+                    raise _RetryCarefully from exc  # which submission's write failed: each apart will say
             emitted = [envelope for _, _, unit in prepared for envelope in unit.emitted]
             outbox_rows = await outbox.append(connection, emitted, self.namespace) if emitted else []
             envelopes = [envelope for _, result, _ in prepared for envelope in result.publish]
@@ -185,6 +208,10 @@ class GroupCommit(Generic[R]):
         if outbox_rows:
             self.on_commit(outbox_rows)
         return [(submission, result.answer) for submission, result, _ in prepared]
+
+    async def _before_commit(self, repos: R) -> None:
+        if self.before_commit is not None:
+            await self.before_commit(repos)
 
     async def _publish(self, envelopes: list[EventEnvelope]) -> None:
         links = [Link(span_context_of(e.traceparent)) for e in envelopes if e.traceparent]

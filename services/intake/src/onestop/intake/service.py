@@ -17,10 +17,10 @@ from onestop.contracts.events.common import AssuranceLevel, CustomerDetails
 from onestop.contracts.events.contacts import ContactReceived
 from onestop.contracts.events.customers import CustomerIdentified, CustomersMerged, CustomersUnmerged
 from onestop.intake.adapters.attachments import attachment_ids_in
-from onestop.intake.adapters.repositories import IntakeRepositories
+from onestop.intake.adapters.repositories import Ahead, IntakeRepositories
 from onestop.intake.domain.assurance import refusal
 from onestop.intake.domain.idempotency import envelope_id_for, fingerprint, new_customer_id_for, with_stable_ids
-from onestop.intake.domain.identification import identity_of
+from onestop.intake.domain.identification import Identity, identity_of
 from onestop.intake.domain.receipt import receipt
 from onestop.intake.domain.service_request import ServiceRequest
 from onestop.intake.group_commit import GroupCommit, Prepared
@@ -91,20 +91,27 @@ async def take_contact(submission: ContactSubmission, uow: UnitOfWork[IntakeRepo
     return Prepared(answer, [envelope, *identified])
 
 
+def identity_to_match(contact: ContactReceived) -> Identity | None:
+    """Who the contact says they are, when that is to be matched to a record (not a signed-in account)."""
+    details = contact.customer
+    if details is None or details.customer_id is not None:
+        return None
+    identity = identity_of(details.email, details.phone, details.uprn, details.name, details.address)
+    return None if identity.is_empty else identity
+
+
 async def _identify(
     repos: IntakeRepositories, contact: ContactReceived, assurance: AssuranceLevel
 ) -> tuple[ContactReceived, list[CustomerIdentified | CustomersMerged]]:
     details = contact.customer
-    if details is None:
-        return contact, []
-    identity = identity_of(details.email, details.phone, details.uprn, details.name, details.address)
-    if identity.is_empty and details.customer_id is None:
+    if details is None or (details.customer_id is None and identity_to_match(contact) is None):
         return contact, []
     now = datetime.now(UTC)
     merged: list[UUID] = []
     if details.customer_id is not None:
         customer_id, method, new = details.customer_id, "account", False
     else:
+        identity = identity_of(details.email, details.phone, details.uprn, details.name, details.address)
         customer_id, match, merged = await repos.customers.identify(
             identity, new_customer_id_for(contact.contact_id), verified=assurance != AssuranceLevel.NONE
         )
@@ -165,7 +172,8 @@ class IntakeService:
             return await take_contact(submission, uow)
 
         exclusive = f"{client}\x00{idempotency_key}" if idempotency_key is not None else None
-        return await self.group_commit.submit(work, exclusive_key=exclusive)
+        ahead = Ahead((client, idempotency_key) if idempotency_key is not None else None, identity_to_match(contact))
+        return await self.group_commit.submit(work, exclusive_key=exclusive, ahead=ahead)
 
     async def record_channel_event(self, event: Event) -> EventEnvelope:
         """A call distributor's or reception queue's event, published once Kafka has committed it."""

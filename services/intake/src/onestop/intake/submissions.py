@@ -22,6 +22,7 @@ class Submission:
     work: Work
     exclusive_key: str | None
     since: float
+    ahead: Any = None  # what the work will ask, for its batch to read ahead
     answer: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     taken: bool = False
 
@@ -37,8 +38,8 @@ class SubmissionQueue:
     def __len__(self) -> int:
         return len(self._waiting)
 
-    def put(self, work: Work, exclusive_key: str | None = None) -> Submission:
-        submission = Submission(work, exclusive_key, self.clock())
+    def put(self, work: Work, exclusive_key: str | None = None, ahead: Any = None) -> Submission:
+        submission = Submission(work, exclusive_key, self.clock(), ahead)
         self._waiting.append(submission)
         self._arrived.set()
         return submission
