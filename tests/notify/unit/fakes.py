@@ -1,11 +1,12 @@
 """In-memory stand-ins for notify's repositories, for unit tests of its handlers."""
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from onestop.contracts.events.base import Event
 from onestop.contracts.events.common import ContactMethod
 from onestop.contracts.events.notifications import SurveyKind
 from onestop.notify.domain.model import FollowedCase, Preferences, QueuedNotification, Reporter, WardSubscriber
@@ -16,6 +17,9 @@ class FakeCaseBook:
         self.cases: dict[UUID, FollowedCase] = {}
         self.councillors: dict[UUID, str | None] = {}
         self.reporters: dict[tuple[UUID, UUID], Reporter] = {}
+
+    async def read_ahead(self, case_ids: Collection[UUID]) -> None:
+        pass  # everything is in memory already
 
     async def record_contact(self, contact_id: UUID, needs: int, councillor: str | None) -> None:
         self.councillors.setdefault(contact_id, councillor)
@@ -76,6 +80,9 @@ class FakeAudience:
     def __init__(self) -> None:
         self.preferences: dict[UUID, Preferences] = {}
         self.wards: dict[str, list[WardSubscriber]] = {}
+
+    async def read_ahead(self, customer_ids: Collection[UUID], wards: Collection[str]) -> None:
+        pass  # everything is in memory already
 
     async def preferences_of(self, customer_id: UUID) -> Preferences | None:
         return self.preferences.get(customer_id)
@@ -149,3 +156,9 @@ class FakeRepositories:
         self.audience = FakeAudience()
         self.notifications = FakeNotificationQueue()
         self.surveys = FakeSurveyBook()
+
+    async def read_ahead(self, events: Sequence[Event]) -> None:
+        pass  # everything is in memory already
+
+    async def flush(self) -> None:
+        pass  # nothing is held back

@@ -44,7 +44,7 @@ def create_app(
 
     async def start(runtime: Runtime, app: FastAPI) -> None:
         catalogue = service_catalogue()
-        units = runtime.units(NotifyRepositories)
+        units = runtime.units(NotifyRepositories, before_commit=NotifyRepositories.flush)
         addressing = Addressing(notify_settings, catalogue, clock)
         surveys = Surveys(notify_settings, catalogue, addressing, clock)
         handlers = NotifyHandlers(notify_settings, addressing, surveys, clock)
@@ -52,6 +52,8 @@ def create_app(
             [topics.CASES, topics.CONTACTS, topics.CUSTOMERS],
             handlers.by_event_type(),
             NotifyRepositories,
+            prepare=NotifyRepositories.read_ahead,
+            before_commit=NotifyRepositories.flush,
             gather_ms=notify_settings.notify_gather_ms,
         )
         templates = Templates()

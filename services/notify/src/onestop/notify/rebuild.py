@@ -24,7 +24,15 @@ async def empty_views(connection: Connection) -> None:
 
 
 async def rebuild(settings: NotifySettings) -> int:
-    return await rebuild_views(settings, MIGRATIONS, empty_views, CONSUMED, VIEW_HANDLERS, NotifyRepositories)
+    return await rebuild_views(
+        settings,
+        MIGRATIONS,
+        empty_views,
+        CONSUMED,
+        VIEW_HANDLERS,
+        NotifyRepositories,
+        before_commit=NotifyRepositories.flush,  # each event's held writes, as live
+    )
 
 
 def main() -> None:
