@@ -140,3 +140,17 @@ async def test_retries_of_one_request_at_once_are_answered_alike_and_recorded_on
     assert [a.status_code for a in answers] == [201] * 12
     assert len({a.json()["contact_id"] for a in answers[:4]}) == 1
     assert await intake.pool.fetchval("SELECT count(*) FROM idempotency_keys") == 1
+
+
+async def test_a_batch_whose_read_ahead_fails_is_taken_one_contact_at_a_time(
+    intake: RunningIntake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(repos: IntakeRepositories, aheads: list[Ahead]) -> None:
+        raise RuntimeError("the read ahead failed")
+
+    monkeypatch.setattr(intake.app.state.group_commit, "prepare", failing)
+    answers = await asyncio.gather(
+        *(intake.client.post("/contacts", json=a_contact(f"careful{n}@example.org"), headers=DESKTOP) for n in range(5))
+    )
+    assert [a.status_code for a in answers] == [201] * 5
+    assert await intake.pool.fetchval("SELECT count(*) FROM customers") == 5

@@ -171,7 +171,12 @@ class GroupCommit(Generic[R]):
         async with self.pool.acquire() as connection, connection.transaction():
             repos = self.repositories(connection)
             if not careful and self.prepare is not None:
-                await self.prepare(repos, [s.ahead for s in batch if s.ahead is not None])
+                try:
+                    await self.prepare(repos, [s.ahead for s in batch if s.ahead is not None])
+                except Exception as exc:
+                    if connection.is_closed():
+                        raise
+                    raise _RetryCarefully from exc  # each submission then asks for itself
             for submission in batch:
                 # Carefully, each submission has repositories of its own, so its held writes go in its savepoint.
                 unit_repos = self.repositories(connection) if careful else repos

@@ -233,7 +233,7 @@ class CaseBook:
         return Reporter(row["case_id"], row["contact_id"], row["customer_id"], _customer(row["customer"]))
 
     async def reporters_of(self, case_id: UUID) -> list[UUID]:
-        """The contacts that reported the case again, oldest link first."""
+        """The contacts that reported the case again (each is told apart, so in no particular order)."""
         await self.writes.flush()
         rows = await self.connection.fetch("SELECT contact_id FROM reporters WHERE case_id = $1", case_id)
         return [row["contact_id"] for row in rows]
