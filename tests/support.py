@@ -169,3 +169,35 @@ class MailServer:
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
             answer = await client.delete("/api/v1/messages")
         answer.raise_for_status()
+
+
+class CountingConnection:
+    """A database connection that notes each statement sent through it (one round trip each), for tests of
+    how many round trips a batch costs."""
+
+    def __init__(self, connection: Any, statements: list[str] | None = None) -> None:
+        self._connection = connection
+        self.statements: list[str] = [] if statements is None else statements
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def execute(self, sql: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(sql)
+        return await self._connection.execute(sql, *args, **options)
+
+    async def executemany(self, sql: str, rows: Any, **options: Any) -> Any:
+        self.statements.append(sql)
+        return await self._connection.executemany(sql, rows, **options)
+
+    async def fetch(self, sql: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(sql)
+        return await self._connection.fetch(sql, *args, **options)
+
+    async def fetchrow(self, sql: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(sql)
+        return await self._connection.fetchrow(sql, *args, **options)
+
+    async def fetchval(self, sql: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(sql)
+        return await self._connection.fetchval(sql, *args, **options)

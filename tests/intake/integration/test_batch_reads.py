@@ -12,7 +12,7 @@ import pytest
 from onestop.intake.adapters.repositories import Ahead, IntakeRepositories
 from onestop.intake.domain.identification import Identity
 from tests.intake.conftest import RunningIntake
-from tests.support import bearer
+from tests.support import CountingConnection, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -79,24 +79,12 @@ async def test_a_batch_identifies_every_contact_as_one_at_a_time_would(
     assert any(match is not None for _, match, _ in batched) and any(merged for _, _, merged in batched)
 
 
-class Counting:
-    """A connection that counts the statements sent through it."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection, self.statements = connection, 0
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
-            self.statements += 1
-        return getattr(self.connection, name)
-
-
 async def test_a_batch_of_contacts_costs_five_round_trips(intake: RunningIntake) -> None:
     """Claim the keys, read their answers, read the records; then write the new records and the answers."""
     people = [Identity(email=f"new.person{n}@example.org") for n in range(20)]
     keys = [("desk", f"key-{n}") for n in range(20)]
     async with intake.pool.acquire() as connection:
-        counting = Counting(connection)
+        counting = CountingConnection(connection)
         async with connection.transaction():
             repos = IntakeRepositories(counting)  # type: ignore[arg-type]
             await repos.read_ahead([Ahead(key, person) for key, person in zip(keys, people, strict=True)])
@@ -105,7 +93,7 @@ async def test_a_batch_of_contacts_costs_five_round_trips(intake: RunningIntake)
                 await repos.customers.identify(person, uuid.uuid4(), verified=False)
                 await repos.idempotency.remember(client, key, "hash", 201, {"contact_id": key})
             await repos.flush()
-        assert counting.statements == 5
+        assert len(counting.statements) == 5
         assert await connection.fetchval("SELECT count(*) FROM customers") == 20
         assert await connection.fetchval("SELECT count(*) FROM idempotency_keys") == 20
 

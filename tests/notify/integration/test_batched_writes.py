@@ -20,41 +20,11 @@ from onestop.notify.domain.model import FollowedCase, Reporter, WardSubscriber
 from onestop.servicekit.event_consumer import EventConsumer
 from tests.notify.conftest import RunningNotify
 from tests.notify.integration.test_notify_flow import NOW, handed_off, raised, resident
+from tests.support import CountingConnection
 
 pytestmark = pytest.mark.integration
 
 QUEUE_NOTIFICATION = "INSERT INTO notifications"
-
-
-class CountingConnection:
-    """A connection that notes each statement sent through it: one round trip each."""
-
-    def __init__(self, connection: Any, statements: list[str]) -> None:
-        self._connection = connection
-        self.statements = statements
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
-
-    async def execute(self, sql: str, *args: Any, **options: Any) -> Any:
-        self.statements.append(sql)
-        return await self._connection.execute(sql, *args, **options)
-
-    async def executemany(self, sql: str, rows: Any, **options: Any) -> Any:
-        self.statements.append(sql)
-        return await self._connection.executemany(sql, rows, **options)
-
-    async def fetch(self, sql: str, *args: Any, **options: Any) -> Any:
-        self.statements.append(sql)
-        return await self._connection.fetch(sql, *args, **options)
-
-    async def fetchrow(self, sql: str, *args: Any, **options: Any) -> Any:
-        self.statements.append(sql)
-        return await self._connection.fetchrow(sql, *args, **options)
-
-    async def fetchval(self, sql: str, *args: Any, **options: Any) -> Any:
-        self.statements.append(sql)
-        return await self._connection.fetchval(sql, *args, **options)
 
 
 class CountingPool:

@@ -14,6 +14,7 @@ from onestop.contracts.events.common import Channel, Location, NeedKind
 from onestop.routing.adapters.known_cases import Place, PostgresKnownCases
 from onestop.routing.domain.known_case import KnownCase
 from tests.routing.conftest import RunningRouting
+from tests.support import CountingConnection
 
 pytestmark = pytest.mark.integration
 
@@ -159,19 +160,6 @@ async def test_a_batch_read_ahead_answers_and_writes_as_the_database_would(
     assert any(answer for answer in asked_ahead)  # the batch found something to compare
 
 
-class Counting:
-    """A connection that counts the statements sent through it."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection, self.statements = connection, 0
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.connection, name)
-        if name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
-            self.statements += 1
-        return method
-
-
 async def test_a_batch_of_contacts_costs_two_round_trips(routing: RunningRouting) -> None:
     """One to read ahead and one to write the new cases, however many contacts the batch holds."""
     rng = random.Random(7)
@@ -182,7 +170,7 @@ async def test_a_batch_of_contacts_costs_two_round_trips(routing: RunningRouting
         reports.append((new, Place(new.service_code, Location(latitude=50 + n, longitude=-1.0), RADIUS, NOW)))
     pool = routing.app.state.runtime.pool
     async with pool.acquire() as connection:
-        counting = Counting(connection)
+        counting = CountingConnection(connection)
         known_cases = PostgresKnownCases(counting)  # type: ignore[arg-type]
         async with connection.transaction():
             await known_cases.read_ahead(
@@ -194,5 +182,5 @@ async def test_a_batch_of_contacts_costs_two_round_trips(routing: RunningRouting
                 await known_cases.remember(new)
                 assert await known_cases.get(new.case_id) == new
             await known_cases.flush()
-        assert counting.statements == 2
+        assert len(counting.statements) == 2
         assert await connection.fetchval("SELECT count(*) FROM known_cases") == 30

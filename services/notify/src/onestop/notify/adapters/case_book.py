@@ -52,6 +52,21 @@ def _case(row: asyncpg.Record) -> FollowedCase:
     )
 
 
+def _case_row(case: FollowedCase) -> tuple[object, ...]:
+    """The values of `INSERT_CASE` for a case."""
+    return (
+        case.case_id,
+        case.contact_id,
+        case.reference,
+        case.service_code,
+        case.service_area,
+        case.customer_id,
+        _customer_json(case.customer),
+        case.ward,
+        case.data_subject,
+    )
+
+
 def _as_inserted(case: FollowedCase) -> FollowedCase:
     """The case as reading the row `INSERT_CASE` made of it would give it."""
     return dataclasses.replace(
@@ -117,37 +132,14 @@ class CaseBook:
             return await self._record_case_now(case)
         kept = self._cases[case.case_id]
         if kept is None:
-            self.writes.add(
-                INSERT_CASE,
-                case.case_id,
-                case.contact_id,
-                case.reference,
-                case.service_code,
-                case.service_area,
-                case.customer_id,
-                _customer_json(case.customer),
-                case.ward,
-                case.data_subject,
-                key=_case_key(case.case_id),
-            )
+            self.writes.add(INSERT_CASE, *_case_row(case), key=_case_key(case.case_id))
             kept = self._cases[case.case_id] = _as_inserted(case)
         return kept
 
     async def _record_case_now(self, case: FollowedCase) -> FollowedCase:
         """A case not read here before: the database says whether it is kept already."""
         await self.writes.flush()
-        row = await self.connection.fetchrow(
-            f"{INSERT_CASE} RETURNING *",
-            case.case_id,
-            case.contact_id,
-            case.reference,
-            case.service_code,
-            case.service_area,
-            case.customer_id,
-            _customer_json(case.customer),
-            case.ward,
-            case.data_subject,
-        )
+        row = await self.connection.fetchrow(f"{INSERT_CASE} RETURNING *", *_case_row(case))
         kept = _case(row) if row else await self.get(case.case_id)
         assert kept is not None, "a case that conflicted is kept"
         self._cases[case.case_id] = kept
