@@ -1,7 +1,6 @@
 """Customer records in PostgreSQL, matched by the identification rule."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from uuid import UUID
 
 from onestop.intake.domain.identification import CustomerRecord, Identity, Match, best_matches, to_merge
@@ -12,26 +11,45 @@ from onestop.servicekit.write_buffer import WriteBuffer
 @dataclass(frozen=True)
 class _Kept:
     record: CustomerRecord
-    created_at: datetime | None  # None: created in this batch, after every record read
+    order: tuple[int, object]  # records read by when they were made, then those this batch made, in turn
     merged: bool = False
 
 
+def _matching_keys(identity: Identity) -> list[tuple[str, object]]:
+    """What the customer search matches a record by: its email, phone or UPRN, or its name with its postcode."""
+    keys: list[tuple[str, object]] = [
+        (field, value)
+        for field, value in (("email", identity.email), ("phone", identity.phone), ("uprn", identity.uprn))
+        if value
+    ]
+    if identity.name and identity.postcode:
+        keys.append(("name and postcode", (identity.name, identity.postcode)))
+    return keys
+
+
 class _BatchView:
-    """The customer records a batch read ahead for its identities, with the batch's own changes."""
+    """The customer records a batch read ahead for its identities, with the batch's own changes, indexed by
+    what the customer search matches on."""
 
     def __init__(self, identities: set[Identity]) -> None:
         self.identities = identities  # every record any of these could match was read
         self.records: dict[UUID, _Kept] = {}
+        self._by_key: dict[tuple[str, object], set[UUID]] = {}
 
-    def candidates(self) -> list[CustomerRecord]:
-        """Every record not merged away, oldest first: the identification rule picks among them."""
-        kept = [k for k in self.records.values() if not k.merged]
-        read, created = [k for k in kept if k.created_at is not None], [k for k in kept if k.created_at is None]
-        return [k.record for k in sorted(read, key=lambda k: k.created_at) + created]  # type: ignore[arg-type, return-value]
+    def put(self, kept: _Kept) -> None:
+        self.records[kept.record.customer_id] = kept
+        for key in _matching_keys(kept.record.identity):  # details are only ever added, so old keys still hold
+            self._by_key.setdefault(key, set()).add(kept.record.customer_id)
+
+    def candidates(self, identity: Identity) -> list[CustomerRecord]:
+        """The records not merged away that the search would find for `identity`, oldest first."""
+        ids = set().union(*(self._by_key.get(key, ()) for key in _matching_keys(identity)))
+        found = [self.records[customer_id] for customer_id in ids if not self.records[customer_id].merged]
+        return [kept.record for kept in sorted(found, key=lambda kept: kept.order)]
 
     def change(self, customer_id: UUID, **changes: object) -> None:
         if customer_id in self.records:
-            self.records[customer_id] = replace(self.records[customer_id], **changes)  # type: ignore[arg-type]
+            self.put(replace(self.records[customer_id], **changes))  # type: ignore[arg-type]
 
 
 class Customers:
@@ -68,9 +86,7 @@ class Customers:
         self.batch = _BatchView(set(identities))
         for row in rows:
             identity = Identity(row["email"], row["phone"], row["uprn"], row["name"], row["postcode"])
-            self.batch.records[row["customer_id"]] = _Kept(
-                CustomerRecord(row["customer_id"], identity), row["created_at"]
-            )
+            self.batch.put(_Kept(CustomerRecord(row["customer_id"], identity), (0, row["created_at"])))
 
     async def _from_here_on_ask_the_database(self) -> None:
         await self.writes.flush()
@@ -78,7 +94,7 @@ class Customers:
 
     async def candidates(self, identity: Identity) -> list[CustomerRecord]:
         if self.batch is not None and identity in self.batch.identities:
-            return self.batch.candidates()
+            return self.batch.candidates(identity)
         await self._from_here_on_ask_the_database()
         rows = await self.connection.fetch(
             """SELECT customer_id, email, phone, uprn, name, postcode FROM customers
@@ -118,7 +134,8 @@ class Customers:
                 key=new_customer_id,
             )
             if self.batch is not None:
-                self.batch.records[new_customer_id] = _Kept(CustomerRecord(new_customer_id, identity), None)
+                made = (1, len(self.batch.records))
+                self.batch.put(_Kept(CustomerRecord(new_customer_id, identity), made))
             return new_customer_id, None, []
         best = matches[0]
         merged = to_merge(matches, verified)
