@@ -252,9 +252,11 @@ class CustomerKeyring:
         return customer_id in self._keys
 
     async def key_for_sealing(self, customer_id: UUID) -> bytes | None:
-        """The customer's key, made and made durable first if they have none; None once erased."""
-        if customer_id not in self._keys:
-            await self.catch_up()
+        """The customer's key, made and made durable first if they have none; None once erased.
+
+        A customer this keyring has not read a key for gets one made at once, without first asking where the
+        key topic ends (a request to the broker for nearly every new customer): writing the key and reading
+        the topic back to it reads any key or erasure written for them before, and the first one counts."""
         if customer_id not in self._keys:
             making = self._making.get(customer_id)
             if making is None:  # one key made at a time per customer in this process
